@@ -1,0 +1,73 @@
+package config
+
+import "time"
+
+// Defaults, as documented on each field.
+const (
+	defaultListen         = "127.0.0.1:8080"
+	defaultAdminListen    = "127.0.0.1:8081"
+	defaultTokenEnv       = "CRMGUARD_ADMIN_TOKEN"
+	defaultStore          = "sqlite://crmguard.db"
+	defaultBuffer         = 65536
+	defaultBatch          = 1000
+	defaultFlushInterval  = Duration(time.Second)
+	defaultRollupInterval = Duration(10 * time.Second)
+	defaultSampleBytes    = 4 * KiB
+	defaultInspectBytes   = 1 * MiB
+	defaultRetainCalls    = Duration(168 * time.Hour)
+	defaultRetainRollups  = Duration(9600 * time.Hour)
+	defaultResolveAfter   = Duration(30 * time.Minute)
+	defaultLogLevel       = "info"
+	defaultLogFormat      = "text"
+	defaultDialect        = "generic"
+	defaultTimeout        = Duration(30 * time.Second)
+)
+
+// ApplyDefaults sets every field that holds its zero value (and
+// MaskPersonalData when nil) to its documented default, in c and in each
+// of its upstreams. It is for configurations built in code: Load starts
+// from the defaults instead, so that a value written as 0 in a file is
+// kept (and rejected by Validate where 0 is not allowed). Because 0 is a
+// default here, set Recording.SampleBytes to 0 after ApplyDefaults (or
+// New) to keep no samples.
+func (c *Config) ApplyDefaults() {
+	if c == nil {
+		return
+	}
+	setZero(&c.Listen, defaultListen)
+	setZero(&c.Admin.Listen, defaultAdminListen)
+	setZero(&c.Admin.TokenEnv, defaultTokenEnv)
+	setZero(&c.Store, defaultStore)
+	r := &c.Recording
+	setZero(&r.Buffer, defaultBuffer)
+	setZero(&r.Batch, defaultBatch)
+	setZero(&r.FlushInterval, defaultFlushInterval)
+	setZero(&r.RollupInterval, defaultRollupInterval)
+	setZero(&r.SampleBytes, defaultSampleBytes)
+	setZero(&r.InspectBytes, defaultInspectBytes)
+	if r.MaskPersonalData == nil {
+		r.MaskPersonalData = new(true)
+	}
+	setZero(&c.Retention.Calls, defaultRetainCalls)
+	setZero(&c.Retention.Rollups, defaultRetainRollups)
+	setZero(&c.Incidents.ResolveAfter, defaultResolveAfter)
+	setZero(&c.Log.Level, defaultLogLevel)
+	setZero(&c.Log.Format, defaultLogFormat)
+	for i := range c.Upstreams {
+		c.Upstreams[i].applyDefaults()
+	}
+}
+
+// applyDefaults sets the upstream's zero fields to their defaults.
+func (u *Upstream) applyDefaults() {
+	setZero(&u.Dialect, defaultDialect)
+	setZero(&u.Timeout, defaultTimeout)
+}
+
+// setZero sets *p to v when *p is the zero value.
+func setZero[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}

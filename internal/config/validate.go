@@ -1,0 +1,283 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits that Validate enforces.
+const (
+	maxTimeout      = Duration(24 * time.Hour)
+	maxBatch        = 100000
+	maxSampleBytes  = 1 * MiB
+	minInspectBytes = 4 * KiB
+	maxInspectBytes = 64 * MiB
+)
+
+// Validate checks c and returns every problem it finds, each an *Error
+// naming the key path (such as upstreams[0].url), joined with errors.Join;
+// or nil. It does not apply defaults: call ApplyDefaults first, or build c
+// with New. Load calls it and adds file positions to its errors.
+func (c *Config) Validate() error {
+	if c == nil {
+		return &Error{Err: errors.New("no configuration")}
+	}
+	errs := c.problems()
+	if len(errs) == 0 {
+		return nil
+	}
+	joined := make([]error, len(errs))
+	for i, e := range errs {
+		joined[i] = e
+	}
+	return errors.Join(joined...)
+}
+
+// problems returns c's problems in the order of the keys in the schema.
+func (c *Config) problems() []*Error {
+	var v validator
+	v.address("listen", c.Listen, "127.0.0.1:8080")
+	v.address("admin.listen", c.Admin.Listen, "127.0.0.1:8081")
+	if c.Listen != "" && c.Listen == c.Admin.Listen && !strings.HasSuffix(c.Listen, ":0") {
+		v.add("admin.listen", "%q is also the gateway's listen address; give the admin API its own port, e.g. 127.0.0.1:8081", c.Admin.Listen)
+	}
+	switch {
+	case c.Admin.TokenEnv == "":
+		v.add("admin.token_env", "required; name the environment variable holding the admin token, e.g. CRMGUARD_ADMIN_TOKEN")
+	case !isEnvName(c.Admin.TokenEnv):
+		// The value is not repeated: it may be the token itself, pasted
+		// where its variable's name belongs.
+		v.add("admin.token_env", "not a valid environment variable name (value not shown, in case it is the token itself); write the variable's name, letters, digits and _ not starting with a digit, e.g. CRMGUARD_ADMIN_TOKEN")
+	}
+	v.store(c.Store)
+	v.header("client_header", c.ClientHeader)
+
+	r := c.Recording
+	if r.Buffer < 1 {
+		v.add("recording.buffer", "must be at least 1, got %d (default %d)", r.Buffer, defaultBuffer)
+	}
+	if r.Batch < 1 || r.Batch > maxBatch {
+		v.add("recording.batch", "must be from 1 to %d, got %d (default %d)", maxBatch, r.Batch, defaultBatch)
+	}
+	v.positive("recording.flush_interval", r.FlushInterval, defaultFlushInterval)
+	v.positive("recording.rollup_interval", r.RollupInterval, defaultRollupInterval)
+	if r.SampleBytes < 0 || r.SampleBytes > maxSampleBytes {
+		v.add("recording.sample_bytes", "must be from 0 to %s, got %s (default %s; 0 keeps no samples)", maxSampleBytes, r.SampleBytes, defaultSampleBytes)
+	}
+	if r.InspectBytes < minInspectBytes || r.InspectBytes > maxInspectBytes {
+		v.add("recording.inspect_bytes", "must be from %s to %s, got %s (default %s)", minInspectBytes, maxInspectBytes, r.InspectBytes, defaultInspectBytes)
+	}
+	v.positive("retention.calls", c.Retention.Calls, defaultRetainCalls)
+	v.positive("retention.rollups", c.Retention.Rollups, defaultRetainRollups)
+	v.positive("incidents.resolve_after", c.Incidents.ResolveAfter, defaultResolveAfter)
+	v.oneOf("log.level", "level", c.Log.Level, []string{"debug", "info", "warn", "error"})
+	v.oneOf("log.format", "format", c.Log.Format, []string{"text", "json"})
+
+	if len(c.Upstreams) == 0 {
+		v.add("upstreams", "no upstreams configured; add at least one with a name and a url, e.g. upstreams: [{name: sf, url: \"https://example.my.salesforce.com\", dialect: salesforce}]")
+	}
+	names := make(map[string]int)
+	for i, u := range c.Upstreams {
+		p := fmt.Sprintf("upstreams[%d]", i)
+		v.upstream(p, u)
+		if u.Name == "" {
+			continue
+		}
+		if j, dup := names[u.Name]; dup {
+			v.add(p+".name", "duplicate name %q (also upstreams[%d]); each upstream needs its own name, the prefix of its requests' paths", u.Name, j)
+		} else {
+			names[u.Name] = i
+		}
+	}
+	return v.errs
+}
+
+// validator collects problems.
+type validator struct{ errs []*Error }
+
+// add records a problem with the value at path.
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Path: path, Err: fmt.Errorf(format, args...)})
+}
+
+// address checks a host:port listen address.
+func (v *validator) address(path, addr, example string) {
+	if addr == "" {
+		v.add(path, "required; write host:port, e.g. %s", example)
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		v.add(path, "invalid address %q: %v; write host:port, e.g. %s, or :%s for every interface", addr, err, example, example[strings.LastIndexByte(example, ':')+1:])
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strings.HasPrefix(port, "+") {
+		v.add(path, "invalid port %q in %q: write a number from 0 to 65535, e.g. %s", port, addr, example)
+	}
+}
+
+// positive checks that a duration is greater than 0.
+func (v *validator) positive(path string, d, def Duration) {
+	if d <= 0 {
+		v.add(path, "must be greater than 0, got %s; write a duration such as %s (the default)", d, def)
+	}
+}
+
+// oneOf checks that s is one of the allowed values.
+func (v *validator) oneOf(path, what, s string, allowed []string) {
+	if slices.Contains(allowed, s) {
+		return
+	}
+	hint := ""
+	if m := suggest(s, allowed); m != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", m)
+	}
+	v.add(path, "unknown %s %q%s; use %s", what, s, hint, orList(allowed))
+}
+
+// store checks the store DSN without repeating any password in it.
+func (v *validator) store(s string) {
+	const forms = "use sqlite:///absolute/path.db, sqlite://relative/path.db or postgres://user:pass@host:5432/db"
+	scheme, rest, ok := strings.Cut(s, "://")
+	switch {
+	case s == "":
+		v.add("store", "required; %s", forms)
+	case !ok:
+		v.add("store", "not a URL (value not shown, in case it holds a password); %s", forms)
+	case scheme == "sqlite":
+		if rest == "" || rest == "/" {
+			v.add("store", "missing database file in %q; %s", s, forms)
+		}
+	case scheme == "postgres" || scheme == "postgresql":
+		if _, err := url.Parse(s); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // url.Error repeats the URL, password included
+			}
+			v.add("store", "invalid PostgreSQL URL (value not shown, in case it holds a password): %v; write postgres://user:pass@host:5432/db, escaping special characters in the password with %%XX", err)
+		}
+	default:
+		v.add("store", "unsupported scheme %q; %s", scheme, forms)
+	}
+}
+
+// header checks an optional HTTP header name.
+func (v *validator) header(path, name string) {
+	if name != "" && !isToken(name) {
+		v.add(path, "invalid header name %q: use letters, digits and - (any RFC 9110 token character), e.g. X-Client-Id", name)
+	}
+}
+
+// upstream checks one upstream's own fields.
+func (v *validator) upstream(p string, u Upstream) {
+	switch {
+	case u.Name == "":
+		v.add(p+".name", "required; a short name such as sf: requests to /sf/... go to this upstream")
+	case !isUpstreamName(u.Name):
+		v.add(p+".name", "invalid name %q: use 1 to 63 letters, digits, - or _, starting with a letter or digit, e.g. sf or hubspot-eu", u.Name)
+	}
+	v.upstreamURL(p+".url", u.URL)
+	if !slices.Contains(DialectNames(), u.Dialect) {
+		v.oneOf(p+".dialect", "dialect", u.Dialect, DialectNames())
+	}
+	switch {
+	case u.Timeout <= 0:
+		v.add(p+".timeout", "must be greater than 0, got %s; write a duration such as %s (the default)", u.Timeout, defaultTimeout)
+	case u.Timeout > maxTimeout:
+		v.add(p+".timeout", "%s is longer than the %s maximum; write a duration such as %s (the default)", u.Timeout, maxTimeout, defaultTimeout)
+	}
+	v.header(p+".client_header", u.ClientHeader)
+}
+
+// upstreamURL checks an upstream's base URL.
+func (v *validator) upstreamURL(path, s string) {
+	const example = "https://example.my.salesforce.com or https://crm.example.com/api"
+	if s == "" {
+		v.add(path, "required; the CRM API's base URL, e.g. %s", example)
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		v.add(path, "invalid URL: %v; write e.g. %s", err, example)
+		return
+	}
+	shown := s
+	if u.User != nil {
+		shown = u.Redacted()
+	}
+	switch {
+	case u.Scheme == "":
+		v.add(path, "%q is not an absolute URL; start it with https:// or http://, e.g. %s", shown, example)
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.add(path, "unsupported scheme %q in %q; use https:// or http://, e.g. %s", u.Scheme, shown, example)
+	case u.Opaque != "" || u.Host == "":
+		v.add(path, "%q has no host; write scheme://host[/base/path], e.g. %s", shown, example)
+	case !validPort(u.Port()):
+		v.add(path, "invalid port %q in %q: write a number from 1 to 65535, or leave it out for the scheme's default", u.Port(), shown)
+	case u.RawQuery != "" || u.ForceQuery:
+		// The query is not shown: some CRMs take API keys there.
+		shown, _, _ = strings.Cut(shown, "?")
+		v.add(path, "%q has a query (?...; not shown, in case it holds a key); remove it: the base URL is joined with each request's path and query", shown+"?...")
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		v.add(path, "%q has a fragment (#...); remove it", shown)
+	}
+}
+
+// validPort reports whether an URL's port is empty (the scheme's default)
+// or a number from 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// isUpstreamName reports whether s matches ^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$.
+func isUpstreamName(s string) bool {
+	if len(s) < 1 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110, section 5.6.2),
+// the form of a header name.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,141 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNew(t *testing.T) {
+	c := New(Upstream{Name: "sf", URL: "https://example.my.salesforce.com"})
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v; want nil", err)
+	}
+	if got, want := c.Upstreams[0].Dialect, "generic"; got != want {
+		t.Errorf("dialect = %q; want %q", got, want)
+	}
+	if got, want := c.Upstreams[0].Timeout, Duration(30*time.Second); got != want {
+		t.Errorf("timeout = %v; want %v", got, want)
+	}
+	if !c.Recording.MaskPersonal() {
+		t.Errorf("MaskPersonal() = false; want true")
+	}
+}
+
+func TestNew_copiesUpstreams(t *testing.T) {
+	ups := []Upstream{{Name: "sf", URL: "https://example.my.salesforce.com"}}
+	New(ups...)
+	if ups[0].Dialect != "" {
+		t.Errorf("New changed its argument: dialect = %q", ups[0].Dialect)
+	}
+}
+
+func TestApplyDefaults_keepsValues(t *testing.T) {
+	c := &Config{
+		Listen:    ":9000",
+		Recording: Recording{Batch: 7, MaskPersonalData: new(false)},
+		Upstreams: []Upstream{{Name: "hs", URL: "https://api.hubapi.com", Dialect: "hubspot", Timeout: Duration(time.Minute)}},
+	}
+	c.ApplyDefaults()
+	if c.Listen != ":9000" || c.Recording.Batch != 7 || c.Recording.MaskPersonal() ||
+		c.Upstreams[0].Dialect != "hubspot" || c.Upstreams[0].Timeout != Duration(time.Minute) {
+		t.Errorf("ApplyDefaults overwrote a set value: %+v", c)
+	}
+	if c.Recording.Buffer != 65536 || c.Store != "sqlite://crmguard.db" {
+		t.Errorf("ApplyDefaults left a zero value: %+v", c)
+	}
+	var nilConfig *Config
+	nilConfig.ApplyDefaults() // must not panic
+	if err := nilConfig.Validate(); err == nil {
+		t.Errorf("nil Config: Validate() = nil; want an error")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want []string // every line of the error, in order
+	}{
+		{"valid", func(c *Config) {}, nil},
+		{"no samples", func(c *Config) { c.Recording.SampleBytes = 0 }, nil},
+		{"postgresql scheme", func(c *Config) { c.Store = "postgresql://u:p@h/db" }, nil},
+		{"unix socket postgres", func(c *Config) { c.Store = "postgres:///crmguard?host=/run/postgresql" }, nil},
+		{"all interfaces", func(c *Config) { c.Listen = ":8080"; c.Admin.Listen = "[::1]:8081" }, nil},
+		{"port 0 twice", func(c *Config) { c.Listen = "127.0.0.1:0"; c.Admin.Listen = "127.0.0.1:0" }, nil},
+		{"max timeout", func(c *Config) { c.Upstreams[0].Timeout = Duration(24 * time.Hour) }, nil},
+		{"empty", func(c *Config) { *c = Config{} }, []string{
+			"listen: required; write host:port, e.g. 127.0.0.1:8080",
+			"admin.listen: required;",
+			"admin.token_env: required;",
+			"store: required;",
+			"recording.buffer: must be at least 1",
+			"recording.batch: must be from 1 to 100000",
+			"recording.flush_interval: must be greater than 0",
+			"recording.rollup_interval: must be greater than 0",
+			"recording.inspect_bytes: must be from 4KiB to 64MiB, got 0",
+			"retention.calls: must be greater than 0",
+			"retention.rollups: must be greater than 0",
+			"incidents.resolve_after: must be greater than 0",
+			`log.level: unknown level ""`,
+			`log.format: unknown format ""`,
+			"upstreams: no upstreams configured",
+		}},
+		{"upstream problems", func(c *Config) {
+			c.Upstreams = append(c.Upstreams,
+				Upstream{Name: "sf", URL: "https://x.example.com", Dialect: "generic", Timeout: Duration(-time.Second)},
+				Upstream{Name: strings.Repeat("a", 64), URL: "//x.example.com", Dialect: "hubspot", Timeout: Duration(time.Second), ClientHeader: "Bad Header"},
+			)
+		}, []string{
+			"upstreams[1].timeout: must be greater than 0, got -1s",
+			`upstreams[1].name: duplicate name "sf" (also upstreams[0])`,
+			`upstreams[2].name: invalid name "aaaa`,
+			`upstreams[2].url: "//x.example.com" is not an absolute URL`,
+			`upstreams[2].client_header: invalid header name "Bad Header"`,
+		}},
+		{"stores", func(c *Config) { c.Store = "sqlite://" }, []string{`store: missing database file in "sqlite://"`}},
+		{"store without scheme", func(c *Config) { c.Store = "user:pw@host/db" }, []string{"store: not a URL (value not shown"}},
+		{"same listen", func(c *Config) { c.Admin.Listen = c.Listen }, []string{`admin.listen: "127.0.0.1:8080" is also the gateway's listen address`}},
+		{"bad port", func(c *Config) { c.Listen = "127.0.0.1:+80" }, []string{`listen: invalid port "+80"`}},
+		{"sample too big", func(c *Config) { c.Recording.SampleBytes = 2 * MiB }, []string{"recording.sample_bytes: must be from 0 to 1MiB, got 2MiB"}},
+		{"level typo", func(c *Config) { c.Log.Level = "Info" }, []string{`log.level: unknown level "Info" (did you mean "info"?)`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(Upstream{Name: "sf", URL: "https://example.my.salesforce.com"})
+			tc.edit(c)
+			err := c.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v; want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil; want %q", tc.want)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tc.want) {
+				t.Fatalf("Validate() gave %d errors:\n%v\nwant %d", len(lines), err, len(tc.want))
+			}
+			for i, want := range tc.want {
+				if !strings.HasPrefix(lines[i], want) {
+					t.Errorf("line %d:\ngot  %q\nwant %q...", i+1, lines[i], want)
+				}
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Path == "" {
+				t.Errorf("errors.As(err, *Error) = %v, %+v; want an *Error with a path", ce != nil, ce)
+			}
+		})
+	}
+}
+
+func TestDialectNames_fresh(t *testing.T) {
+	a := DialectNames()
+	a[0] = "changed"
+	if got := DialectNames()[0]; got != "salesforce" {
+		t.Errorf("DialectNames()[0] = %q after changing an earlier result; want salesforce", got)
+	}
+}

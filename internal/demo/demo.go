@@ -1,0 +1,146 @@
+// Package demo runs `crmguard demo`: the real gateway, on the embedded
+// store, in front of the sample CRM with its fault schedule, fed by a
+// traffic generator, with a live terminal view of what crmguard sees.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/crmguard/crmguard/internal/app"
+	"github.com/crmguard/crmguard/internal/config"
+	"github.com/crmguard/crmguard/internal/democrm"
+)
+
+// Options configure a demo run.
+type Options struct {
+	// Duration stops the demo by itself; 0 runs until ctx is canceled.
+	Duration    time.Duration
+	Listen      string // gateway address; default 127.0.0.1:0
+	AdminListen string // admin address; default 127.0.0.1:0
+	Store       string // store DSN; default a SQLite file in a temporary directory
+	Rate        int    // calls per second; default 40
+	Out         io.Writer
+	Logger      *slog.Logger
+}
+
+// gatewayTimeout is the demo upstreams' deadline; the sample CRM's stalls
+// last longer so they surface as timeouts.
+const gatewayTimeout = 2 * time.Second
+
+// clientHeader identifies the demo's simulated integrations.
+const clientHeader = "X-Client-Id"
+
+// Run runs the demo until its duration has passed or ctx is canceled, then
+// prints the summary. It fails only if the demo could not start.
+func Run(ctx context.Context, o Options) error {
+	if o.Rate <= 0 {
+		o.Rate = 40
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	if o.AdminListen == "" {
+		o.AdminListen = "127.0.0.1:0"
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+
+	crm := democrm.New(democrm.Options{
+		Schedule: democrm.DemoSchedule(),
+		Seed:     1,
+		StallFor: 3 * gatewayTimeout,
+		Logger:   o.Logger.With("component", "democrm"),
+	})
+	crmURL, stopCRM, err := serveCRM(crm)
+	if err != nil {
+		return err
+	}
+	defer stopCRM()
+
+	if o.Store == "" {
+		dir, err := os.MkdirTemp("", "crmguard-demo-")
+		if err != nil {
+			return fmt.Errorf("making a directory for the demo store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		o.Store = "sqlite://" + filepath.Join(dir, "crmguard.db")
+	}
+	cfg := config.New(
+		config.Upstream{Name: "sf", URL: crmURL + "/salesforce", Dialect: "salesforce", Timeout: config.Duration(gatewayTimeout)},
+		config.Upstream{Name: "hubspot", URL: crmURL + "/hubspot", Dialect: "hubspot", Timeout: config.Duration(gatewayTimeout)},
+		config.Upstream{Name: "odoo", URL: crmURL + "/odoo", Dialect: "odoo", Timeout: config.Duration(gatewayTimeout)},
+	)
+	cfg.Listen, cfg.Admin.Listen, cfg.Store, cfg.ClientHeader = o.Listen, o.AdminListen, o.Store, clientHeader
+	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
+	cfg.Recording.RollupInterval = config.Duration(time.Second)
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("demo configuration: %w", err)
+	}
+	token := randomToken()
+	a, err := app.New(ctx, cfg, app.Options{AdminToken: token, Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
+	appDone := make(chan error, 1)
+	go func() { appDone <- a.Run(appCtx) }()
+
+	gw := "http://" + a.GatewayAddr()
+	v := newView(o.Out, a.Store, crm, time.Now())
+	v.banner(gw, "http://"+a.AdminAddr(), token, o.Duration)
+
+	t := newTraffic(gw, crm, o.Rate)
+	trafficDone := make(chan struct{})
+	go func() { t.run(ctx); close(trafficDone) }()
+	v.live(ctx, t)
+	<-trafficDone // in-flight calls have finished
+
+	syncCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.Recorder.Sync(syncCtx); err != nil {
+		o.Logger.Warn("not every call was recorded before the summary", "err", err)
+	}
+	v.summary(syncCtx, t)
+	stopApp()
+	if err := <-appDone; err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// serveCRM serves the sample CRM on a free loopback port.
+func serveCRM(crm *democrm.Server) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("sample CRM listener: %w", err)
+	}
+	srv := &http.Server{Handler: crm, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,219 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/crmguard/crmguard/internal/democrm"
+	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/quantile"
+	"github.com/crmguard/crmguard/internal/rollup"
+)
+
+// records is what the view reads from the store.
+type records interface {
+	Rollups(ctx context.Context, since, until time.Time) ([]rollup.Row, error)
+	ListIncidents(ctx context.Context, q incident.Query) ([]incident.Incident, error)
+}
+
+// view renders what crmguard recorded: on a terminal it redraws once a
+// second; otherwise (a pipe, a CI log) it prints a line every five seconds.
+type view struct {
+	out   io.Writer
+	tty   bool
+	db    records
+	crm   *democrm.Server
+	start time.Time
+}
+
+func newView(out io.Writer, db records, crm *democrm.Server, start time.Time) *view {
+	tty := false
+	if f, ok := out.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &view{out: out, tty: tty, db: db, crm: crm, start: start}
+}
+
+func (v *view) banner(gateway, admin, token string, d time.Duration) {
+	length := "until Ctrl-C"
+	if d > 0 {
+		length = "for " + d.String()
+	}
+	fmt.Fprintf(v.out, `crmguard demo — running %s
+  gateway   %s   (upstreams /sf, /hubspot, /odoo → the sample CRM)
+  admin API %s   token %s
+  try:      curl -H 'Authorization: Bearer %s' '%s/api/v1/incidents'
+
+`, length, gateway, admin, token, token, admin)
+}
+
+// snapshot is what one redraw shows, read from the store.
+type snapshot struct {
+	calls     int64
+	byClass   map[fault.Class]int64
+	latency   quantile.Sketch
+	incidents []incident.Incident
+}
+
+func (v *view) read(ctx context.Context) (snapshot, error) {
+	s := snapshot{byClass: map[fault.Class]int64{}}
+	rows, err := v.db.Rollups(ctx, v.start.Truncate(time.Minute), time.Now().Add(time.Minute))
+	if err != nil {
+		return s, err
+	}
+	for _, r := range rows {
+		s.calls += r.Calls
+		s.byClass[r.Class] += r.Calls
+		s.latency.Merge(r.Latency)
+	}
+	s.incidents, err = v.db.ListIncidents(ctx, incident.Query{State: incident.Open, Limit: 5})
+	return s, err
+}
+
+// live redraws until ctx is canceled.
+func (v *view) live(ctx context.Context, t *traffic) {
+	every := 5 * time.Second
+	if v.tty {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		s, err := v.read(ctx)
+		if err != nil {
+			continue // the store is busy or closing; next tick
+		}
+		if v.tty {
+			fmt.Fprint(v.out, "\x1b[H\x1b[2J")
+			v.board(s, t)
+			continue
+		}
+		fmt.Fprintf(v.out, "%5.0fs  calls %d  failed %.1f%%  p95 %s  open incidents %d\n",
+			time.Since(v.start).Seconds(), s.calls, failedShare(s)*100, round(s.latency.Quantile(0.95)), len(s.incidents))
+	}
+}
+
+// board draws the full-screen view.
+func (v *view) board(s snapshot, t *traffic) {
+	el := time.Since(v.start)
+	fmt.Fprintf(v.out, "crmguard demo — %s elapsed   sent %d   recorded %d (%.1f/s)   failed %.1f%%\n",
+		el.Round(time.Second), t.sent.Load(), s.calls, float64(s.calls)/max(el.Seconds(), 1), failedShare(s)*100)
+	fmt.Fprintf(v.out, "latency p50 %s   p95 %s   p99 %s\n\n", round(s.latency.Quantile(0.5)), round(s.latency.Quantile(0.95)), round(s.latency.Quantile(0.99)))
+	v.classTable(s, nil)
+	fmt.Fprintln(v.out)
+	v.incidentList(s.incidents)
+}
+
+func (v *view) classTable(s snapshot, injected map[string]int) {
+	if injected == nil {
+		fmt.Fprintf(v.out, "%-12s %8s %7s\n", "class", "calls", "share")
+	} else {
+		fmt.Fprintf(v.out, "%-12s %8s %7s %9s\n", "class", "recorded", "share", "injected")
+	}
+	for _, c := range fault.Classes() {
+		n := s.byClass[c]
+		if n == 0 && injected[c.String()] == 0 {
+			continue
+		}
+		share := 0.0
+		if s.calls > 0 {
+			share = float64(n) / float64(s.calls)
+		}
+		bar := strings.Repeat("█", int(share*40+0.5))
+		if injected == nil {
+			fmt.Fprintf(v.out, "%-12s %8d %6.1f%% %s\n", c, n, share*100, bar)
+		} else {
+			fmt.Fprintf(v.out, "%-12s %8d %6.1f%% %9d %s\n", c, n, share*100, injected[c.String()], bar)
+		}
+	}
+}
+
+func (v *view) incidentList(list []incident.Incident) {
+	if len(list) == 0 {
+		fmt.Fprintln(v.out, "no open incidents")
+		return
+	}
+	fmt.Fprintln(v.out, "top open incidents (most recent first):")
+	for _, in := range list {
+		code := in.VendorCode
+		if code == "" {
+			code = "-"
+		}
+		fmt.Fprintf(v.out, "  %-8s %-12s %-22s ×%-5d %s\n", in.Upstream, in.Class, clip(code, 22), in.Count, clip(in.Operation, 60))
+		if in.Message != "" {
+			fmt.Fprintf(v.out, "           %s\n", clip(in.Message, 100))
+		}
+		fmt.Fprintf(v.out, "           → %s\n", clip(in.Remediation, 140))
+	}
+}
+
+// summary prints the final account: every class recorded next to what the
+// sample CRM injected, and the open incidents.
+func (v *view) summary(ctx context.Context, t *traffic) {
+	s, err := v.read(ctx)
+	if err != nil {
+		fmt.Fprintf(v.out, "reading the store for the summary failed: %v\n", err)
+		return
+	}
+	if v.tty {
+		fmt.Fprint(v.out, "\x1b[H\x1b[2J")
+	}
+	injected := v.crm.Injected()
+	el := time.Since(v.start).Round(time.Second)
+	fmt.Fprintf(v.out, "\ncrmguard demo summary — %s, %d calls sent, %d recorded, %.1f%% failed\n", el, t.sent.Load(), s.calls, failedShare(s)*100)
+	fmt.Fprintf(v.out, "latency p50 %s   p95 %s   p99 %s\n\n", round(s.latency.Quantile(0.5)), round(s.latency.Quantile(0.95)), round(s.latency.Quantile(0.99)))
+	v.classTable(s, injected)
+	var missing []string
+	for class, n := range injected {
+		c, err := fault.Parse(class)
+		if n > 0 && (err != nil || s.byClass[c] == 0) {
+			missing = append(missing, class)
+		}
+	}
+	slices.Sort(missing)
+	fmt.Fprintln(v.out)
+	if len(missing) == 0 {
+		fmt.Fprintln(v.out, "every class the sample CRM injected was recorded")
+	} else {
+		fmt.Fprintf(v.out, "injected but not recorded: %s\n", strings.Join(missing, ", "))
+	}
+	fmt.Fprintln(v.out)
+	v.incidentList(s.incidents)
+}
+
+func failedShare(s snapshot) float64 {
+	if s.calls == 0 {
+		return 0
+	}
+	return 1 - float64(s.byClass[fault.OK])/float64(s.calls)
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,158 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/redact"
+)
+
+// finish completes the call record once the response is done (or broke
+// off, when aborted is set) and hands it to the recorder.
+func (g *Gateway) finish(x *exchange, aborted bool) {
+	c := &x.call
+	c.Latency = time.Since(c.Start)
+	c.Status = x.w.status
+	c.Attempts = x.outcome.Attempts
+	if x.reqBody != nil {
+		c.BytesIn = x.reqBody.n
+	}
+	c.BytesOut = x.w.n
+	v := x.outcome.Verdict
+	c.Class, c.VendorCode, c.Partial = v.Class, v.Code, v.Partial
+	msg := v.Message
+	if x.respBody != nil && x.respBody.err != nil {
+		// The response broke off after the headers went out: the class
+		// the client saw in the header was premature.
+		c.Class = fault.FromError(x.respBody.err)
+		if c.Class == fault.Unknown || c.Class == fault.OK {
+			c.Class = fault.Network
+		}
+		msg = "response body: " + x.respBody.err.Error()
+	} else if aborted {
+		c.Class = fault.Canceled
+		msg = "client went away while the response was being sent"
+	}
+	if c.Status == 0 {
+		c.Status = statusClientClosed
+	}
+	c.Retryable = c.Class.Retryable() || v.Transient
+	g.metrics.calls[x.target.index][c.Class].Inc()
+	g.metrics.latency[x.target.index].Observe(c.Latency.Seconds())
+	if c.Failed() {
+		secrets := redact.FromRequest(x.req.Header, x.req.URL.Query())
+		c.Message = g.redactor.Text(msg, secrets)
+		c.Remediation = v.Remediation
+		if c.Remediation == "" {
+			c.Remediation = c.Class.Remediation()
+		}
+		if g.sampleBytes > 0 {
+			c.RequestSample = g.requestSample(x, secrets)
+			c.ResponseSample = g.responseSample(x, secrets)
+		}
+	}
+	g.recorder.Record(c)
+}
+
+func (g *Gateway) requestSample(x *exchange, s *redact.Secrets) string {
+	var b strings.Builder
+	r := x.req
+	b.WriteString(r.Method + " " + r.URL.RequestURI() + " " + r.Proto + "\n")
+	b.WriteString(g.redactor.Header(r.Header, s))
+	if x.reqBody != nil && len(x.reqBody.sample) > 0 {
+		b.WriteByte('\n')
+		b.Write(x.reqBody.sample)
+	}
+	return g.redactor.Text(capString(b.String(), g.sampleBytes+4096), s)
+}
+
+func (g *Gateway) responseSample(x *exchange, s *redact.Secrets) string {
+	if x.resp == nil && x.outcome.Body == nil {
+		return ""
+	}
+	var b strings.Builder
+	if x.resp != nil {
+		b.WriteString(x.resp.Proto + " " + strconv.Itoa(x.resp.StatusCode) + " " + http.StatusText(x.resp.StatusCode) + "\n")
+		h := x.resp.Header.Clone()
+		for _, k := range []string{HeaderCallID, HeaderClass, HeaderVendorCode, HeaderPartial} {
+			h.Del(k)
+		}
+		b.WriteString(g.redactor.Header(h, s))
+	}
+	if len(x.outcome.Body) > 0 {
+		b.WriteByte('\n')
+		b.Write(x.outcome.Body[:min(len(x.outcome.Body), g.sampleBytes)])
+	}
+	return g.redactor.Text(capString(b.String(), g.sampleBytes+4096), s)
+}
+
+func capString(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// tap passes a body through, counting its bytes, keeping the first
+// sampleCap of them, and remembering a read error other than EOF.
+type tap struct {
+	rc     io.ReadCloser
+	n      int64
+	cap    int
+	sample []byte
+	err    error
+}
+
+func newTap(rc io.ReadCloser, sampleCap int) *tap { return &tap{rc: rc, cap: sampleCap} }
+
+func (t *tap) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	t.n += int64(n)
+	if room := t.cap - len(t.sample); room > 0 && n > 0 {
+		t.sample = append(t.sample, p[:min(n, room)]...)
+	}
+	if err != nil && !errors.Is(err, io.EOF) && t.err == nil {
+		t.err = err
+		if errors.Is(err, context.Canceled) {
+			// The context was canceled because the client went away;
+			// that is not the CRM's failure.
+			t.err = nil
+		}
+	}
+	return n, err
+}
+
+func (t *tap) Close() error { return t.rc.Close() }
+
+// responseWriter records the status and body bytes sent to the client.
+type responseWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and the deadlines of the
+// underlying writer; ReverseProxy flushes streamed responses through it.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
