@@ -175,7 +175,7 @@ func (a *App) upstreams() ([]gateway.Upstream, error) {
 			Dialect:      d,
 			Timeout:      time.Duration(u.Timeout),
 			ClientHeader: header,
-			Transport:    upstream.New(d, upstream.Options{InspectBytes: int64(a.cfg.Recording.InspectBytes)}),
+			Transport:    upstream.New(d, upstream.Options{InspectBytes: int64(a.cfg.Recording.InspectBytes), BasePath: target.Path}),
 		})
 	}
 	return ups, nil

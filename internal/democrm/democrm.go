@@ -52,7 +52,8 @@ type Options struct {
 	// Now is the clock for schedules, rate-limit windows and timestamps.
 	// Default time.Now.
 	Now func() time.Time
-	// Logger receives one record per injected fault. Default: discard.
+	// Logger receives one debug record per injected fault. Default:
+	// discard.
 	Logger *slog.Logger
 	// OnFault, when set, is called after each injected fault is answered
 	// (or the connection cut). It must not block.
@@ -155,7 +156,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, name, path string
 	if !delivered {
 		f.Status = 0
 	}
-	s.log.Info("injected fault", "kind", string(f.Kind), "class", f.Class, "dialect", f.Dialect,
+	s.log.Debug("injected fault", "kind", string(f.Kind), "class", f.Class, "dialect", f.Dialect,
 		"method", f.Method, "path", f.Path, "status", f.Status, "code", f.Code)
 	if s.opts.OnFault != nil {
 		s.opts.OnFault(f)

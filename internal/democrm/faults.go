@@ -98,10 +98,13 @@ func (k Kind) applies(o *op) bool {
 	if !k.Supported(o.dialect) {
 		return false
 	}
+	if o.dialect == Odoo && o.action == actMeta && (k == SessionExpired || k == Permission) {
+		return false // service calls such as common.version need no session or rights
+	}
 	switch k {
 	case WrongField:
 		if o.dialect == Salesforce {
-			return o.action != actMeta
+			return o.action == actList || o.action == actRead || o.action.writes()
 		}
 		return o.action.writes()
 	case BadFormat:
@@ -109,7 +112,9 @@ func (k Kind) applies(o *op) bool {
 	case RetiredVersion:
 		return o.version != ""
 	case NotFound:
-		return o.action == actRead || o.action == actUpdate || o.action == actDelete
+		// HubSpot archives a missing record with 204, so its deletes never
+		// answer not found.
+		return o.action == actRead || o.action == actUpdate || o.action == actDelete && o.dialect != HubSpot
 	case Duplicate:
 		return o.action == actCreate && (o.dialect != HubSpot || o.object == "contacts")
 	case Lock:

@@ -12,15 +12,15 @@ import (
 
 // Requests the fault tests send, one per shape of request.
 const (
-	reqSFCreate    = "POST /salesforce/services/data/v62.0/sobjects/Contact"
-	reqSFRead      = "GET /salesforce/services/data/v62.0/sobjects/Contact/0035g00000e023jAAA"
-	reqSFQuery     = "GET /salesforce/services/data/v62.0/query?q=SELECT+Id+FROM+Account"
-	reqSFBatch     = "POST /salesforce/services/data/v62.0/composite/sobjects"
-	reqHSCreate    = "POST /hubspot/crm/v3/objects/contacts"
-	reqHSRead      = "GET /hubspot/crm/v3/objects/contacts/1001"
-	reqHSBatch     = "POST /hubspot/crm/v3/objects/contacts/batch/create"
-	reqOdooRPC = "POST /odoo/jsonrpc"
-	reqOdooJSON2   = "POST /odoo/json/2/res.partner/write"
+	reqSFCreate  = "POST /salesforce/services/data/v62.0/sobjects/Contact"
+	reqSFRead    = "GET /salesforce/services/data/v62.0/sobjects/Contact/0035g00000e023jAAA"
+	reqSFQuery   = "GET /salesforce/services/data/v62.0/query?q=SELECT+Id+FROM+Account"
+	reqSFBatch   = "POST /salesforce/services/data/v62.0/composite/sobjects"
+	reqHSCreate  = "POST /hubspot/crm/v3/objects/contacts"
+	reqHSRead    = "GET /hubspot/crm/v3/objects/contacts/1001"
+	reqHSBatch   = "POST /hubspot/crm/v3/objects/contacts/batch/create"
+	reqOdooRPC   = "POST /odoo/jsonrpc"
+	reqOdooJSON2 = "POST /odoo/json/2/res.partner/write"
 )
 
 // bodyFor returns a valid body for one of the requests above.

@@ -213,7 +213,7 @@ func (d *odoo) authenticate(o *op) (any, *odooErr) {
 	if login == "" || pass == "" {
 		return nil, &odooErr{name: "odoo.exceptions.AccessDenied", msg: "Access Denied", class: "auth", status: http.StatusUnauthorized}
 	}
-	sid := strings.ReplaceAll(d.s.uuid(), "-", "")[:32] + strings.ReplaceAll(d.s.uuid(), "-", "")[:8]
+	sid := strings.ReplaceAll(d.s.uuid()+d.s.uuid(), "-", "")[:40] // Odoo session ids are 40 characters
 	d.s.mu.Lock()
 	d.s.sessions[sid] = true
 	d.s.mu.Unlock()
@@ -234,7 +234,7 @@ func (s *Server) hasSession(sid string) bool {
 func (d *odoo) rpcResult(o *op, res any) answer {
 	a := jsonAnswer(http.StatusOK, "ok", obj{{"jsonrpc", "2.0"}, {"id", o.odoo.id}, {"result", res}})
 	if o.odoo.proto == odooAuth {
-		a.header.Set("Set-Cookie", "session_id="+o.odoo.session+"; Expires=Tue, 06 Jan 2026 09:00:00 GMT; Max-Age=604800; HttpOnly; Path=/")
+		a.header.Set("Set-Cookie", "session_id="+o.odoo.session+"; Max-Age=604800; HttpOnly; Path=/; SameSite=Lax")
 	}
 	return a
 }
@@ -249,8 +249,6 @@ func (d *odoo) decorate(_ *op, a *answer) {
 // odooPage is werkzeug's HTML error page, which Odoo sends outside the
 // JSON-RPC envelope for requests it cannot route or parse.
 func odooPage(status int, class, title, text string) answer {
-	a := pageAnswer(status, class, "text/html; charset=utf-8", fmt.Sprintf(
+	return pageAnswer(status, class, "text/html; charset=utf-8", fmt.Sprintf(
 		"<!doctype html>\n<html lang=en>\n<title>%d %s</title>\n<h1>%s</h1>\n<p>%s</p>\n", status, title, title, text))
-	a.bare = false
-	return a
 }

@@ -131,7 +131,7 @@ func (d *odoo) render(rec record, fields []string) obj {
 	return out
 }
 
-// vals checks the values of a create or write and converts them to stored
+// odooVals checks the values of a create or write and converts them to stored
 // values, as the ORM's convert_to_cache does.
 func odooVals(raw any) (map[string]any, *odooErr) {
 	in, ok := raw.(map[string]any)

@@ -151,6 +151,9 @@ func (d *salesforce) answer(o *op) answer {
 		return sfSessionExpired()
 	}
 	switch {
+	case q.ver > sfLatest:
+		// A version the org does not know yet answers like any unknown path.
+		return sfError(http.StatusNotFound, "version", "NOT_FOUND", "The requested resource does not exist").answer()
 	case q.route == sfUnknown:
 		return sfError(http.StatusNotFound, "parameter", "NOT_FOUND", "The requested resource does not exist").answer()
 	case q.ver < sfOldest:

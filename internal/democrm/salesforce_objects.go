@@ -2,6 +2,7 @@ package democrm
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,7 +54,7 @@ func sfObjects() []sfObject {
 	required := func(f sfField) sfField { f.required = true; return f }
 	external := func(f sfField) sfField { f.external = true; return f }
 	return []sfObject{
-		{name: "Account", label: "Account", plural: "Accounts", prefix: "001", fields: concat(head, []sfField{
+		{name: "Account", label: "Account", plural: "Accounts", prefix: "001", fields: slices.Concat(head, []sfField{
 			required(w("Name", "Account Name", "string", 255)),
 			w("Industry", "Industry", "picklist", 255),
 			w("Phone", "Account Phone", "phone", 40),
@@ -62,7 +63,7 @@ func sfObjects() []sfObject {
 			w("BillingCountry", "Billing Country", "string", 80),
 			w("NumberOfEmployees", "Employees", "int", 8),
 		}, audit)},
-		{name: "Contact", label: "Contact", plural: "Contacts", prefix: "003", fields: concat(head, []sfField{
+		{name: "Contact", label: "Contact", plural: "Contacts", prefix: "003", fields: slices.Concat(head, []sfField{
 			w("AccountId", "Account ID", "reference", 18),
 			required(w("LastName", "Last Name", "string", 80)),
 			w("FirstName", "First Name", "string", 40),
@@ -74,14 +75,6 @@ func sfObjects() []sfObject {
 			external(w("External_Id__c", "External ID", "string", 50)),
 		}, audit)},
 	}
-}
-
-func concat(parts ...[]sfField) []sfField {
-	var out []sfField
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
 }
 
 // sfLookup returns the object called name, matched case-insensitively.

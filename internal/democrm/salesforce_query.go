@@ -104,7 +104,7 @@ type soql struct {
 func parseSOQL(q string) (soql, *sfErr) {
 	words := strings.Fields(strings.ReplaceAll(q, ",", " , "))
 	if len(words) == 0 || !strings.EqualFold(words[0], "SELECT") {
-		return soql{}, sfError(http.StatusBadRequest, "parameter", "MALFORMED_QUERY", fmt.Sprintf("unexpected token: '%s'", first(words)))
+		return soql{}, sfError(http.StatusBadRequest, "parameter", "MALFORMED_QUERY", fmt.Sprintf("unexpected token: '%s'", firstWord(words)))
 	}
 	s := soql{limit: -1}
 	i := 1
@@ -130,7 +130,8 @@ func parseSOQL(q string) (soql, *sfErr) {
 	return s, nil
 }
 
-func first(words []string) string {
+// firstWord returns the first word, or <EOF> when there is none.
+func firstWord(words []string) string {
 	if len(words) == 0 {
 		return "<EOF>"
 	}

@@ -8,7 +8,8 @@ import (
 // Schedule decides, request by request, whether to inject a fault.
 type Schedule interface {
 	// Pick returns the fault for r, if any. The server calls it for every
-	// request that has no forced fault, one call at a time per server, and
+	// request that has no forced fault, one call at a time per server and
+	// under the server's lock (so Pick must not call the server), and
 	// ignores a pick whose kind does not apply to r.
 	Pick(r Request) (FaultSpec, bool)
 }

@@ -44,6 +44,16 @@ type hsError struct {
 	Errors      []hsBatchError  `json:"errors"`
 	Results     json.RawMessage `json:"results"`
 	NumErrors   int             `json:"numErrors"`
+	// ValidationResults is the legacy v1 contacts API's answer to property
+	// values that fail validation ({isValid, message, error, name}).
+	ValidationResults []hsValidation `json:"validationResults"`
+}
+
+type hsValidation struct {
+	IsValid bool   `json:"isValid"`
+	Message string `json:"message"`
+	Error   string `json:"error"`
+	Name    string `json:"name"`
 }
 
 // hsBatchError is one entry of errors[]: a StandardError in a batch
@@ -121,6 +131,18 @@ func hsClassify(e *hsError, b []byte, status int, path string) (Verdict, bool) {
 		code = e.ErrorType
 	}
 	if code == "" {
+		for _, vr := range e.ValidationResults {
+			if vr.IsValid {
+				continue
+			}
+			// Legacy v1: a value failed validation (INVALID_EMAIL, …);
+			// a property that does not exist is a wrong call instead.
+			c := fault.DataFormat
+			if vr.Error == "PROPERTY_DOESNT_EXIST" {
+				c = fault.Parameter
+			}
+			return Verdict{Class: c, Code: vr.Error, Message: vr.Message}, true
+		}
 		return Verdict{}, false
 	}
 	v := Verdict{Code: code, Message: e.Message}

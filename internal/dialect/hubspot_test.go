@@ -14,6 +14,16 @@ func TestHubSpot_Classify(t *testing.T) {
 	)
 	runClassify(t, HubSpot{}, []classifyCase{
 		{
+			name: "legacy v1 validationResults", path: "/contacts/v1/contact", status: 400,
+			body: `{"validationResults":[{"isValid":false,"message":"Email address x is invalid","error":"INVALID_EMAIL","name":"email"}],"status":"error","message":"Property values were not valid"}`,
+			want: fault.DataFormat, code: "INVALID_EMAIL",
+		},
+		{
+			name: "legacy v1 unknown property", path: "/contacts/v1/contact", status: 400,
+			body: `{"validationResults":[{"isValid":false,"message":"Property \"fax2\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"fax2"}],"status":"error","message":"Property values were not valid"}`,
+			want: fault.Parameter, code: "PROPERTY_DOESNT_EXIST",
+		},
+		{
 			name: "400 validation error", path: contacts, status: 400,
 			body: `{"status":"error","message":"Property values were not valid","errors":[{"message":"x","in":"email"}],"category":"VALIDATION_ERROR","correlationId":"a43683b0"}`,
 			want: fault.DataFormat, code: "VALIDATION_ERROR",

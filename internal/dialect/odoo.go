@@ -26,12 +26,24 @@ func (Odoo) Name() string { return "odoo" }
 
 // Inspect reads every error status, and 2xx answers of the RPC endpoints
 // (/jsonrpc, /web/dataset/, /web/session/, /xmlrpc), which carry errors
-// inside HTTP 200. JSON-2 successes stay unread.
-func (Odoo) Inspect(method, path string, status int, _ http.Header) bool {
+// inside HTTP 200. Any controller route of type "json" speaks JSON-RPC too
+// (custom /api/… or /auth/ routes), so 2xx JSON answers to POSTs are read
+// as well. JSON-2 successes stay unread.
+func (Odoo) Inspect(method, path string, status int, h http.Header) bool {
 	if hasErrorBody(method, status) {
 		return true
 	}
-	return is2xxWithBody(method, status) && odooRPCPath(path)
+	if !is2xxWithBody(method, status) {
+		return false
+	}
+	return odooRPCPath(path) ||
+		method == http.MethodPost && !strings.HasPrefix(path, "/json/2/") && isJSONType(h)
+}
+
+// isJSONType reports whether the response says it is JSON.
+func isJSONType(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/jsonrequest")
 }
 
 func odooRPCPath(path string) bool {
@@ -104,9 +116,21 @@ func (Odoo) Classify(r *Response) Verdict {
 			if v, ok := pageVerdict(b); ok {
 				return v
 			}
+		default:
+			if r.Status >= 400 && odooArgumentError(b) {
+				return Verdict{Class: fault.Parameter, Message: string(head(b, 500))}
+			}
 		}
 	}
 	return statusVerdict(r.Status)
+}
+
+// odooArgumentError reports whether a plain-text error is Python's
+// complaint about a method's arguments.
+func odooArgumentError(b []byte) bool {
+	s := string(head(b, 4096))
+	return strings.Contains(s, "unexpected keyword argument") || strings.Contains(s, "required positional argument") ||
+		strings.Contains(s, "positional arguments but")
 }
 
 func odooJSON(o *odooBody, status int) (Verdict, bool) {
@@ -201,6 +225,14 @@ func odooException(name, msg string) (c fault.Class, transient, ok bool) {
 		return fault.DataFormat, false, true
 	case "BadRequest", "MethodNotAllowed":
 		return fault.Parameter, false, true
+	case "TypeError":
+		// Python raises TypeError when the call's arguments do not fit
+		// the method ("unexpected keyword argument", "missing 1 required
+		// positional argument"); any other TypeError is a bug in the server.
+		if odooArgumentError([]byte(msg)) {
+			return fault.Parameter, false, true
+		}
+		return fault.Server, false, true
 	case "TooManyRequests":
 		return fault.RateLimit, false, true
 	case "ServiceUnavailable":

@@ -36,6 +36,26 @@ func TestOdoo_Classify(t *testing.T) {
 	}
 	runClassify(t, Odoo{}, []classifyCase{
 		{
+			name: "TypeError about arguments is parameter", path: "/jsonrpc", status: 200,
+			body: `{"jsonrpc":"2.0","id":1,"error":{"code":200,"message":"Odoo Server Error","data":{"name":"builtins.TypeError","message":"read() got an unexpected keyword argument 'badparameter'"}}}`,
+			want: fault.Parameter, code: "builtins.TypeError",
+		},
+		{
+			name: "other TypeError is server", path: "/jsonrpc", status: 200,
+			body: `{"jsonrpc":"2.0","id":1,"error":{"code":200,"message":"Odoo Server Error","data":{"name":"builtins.TypeError","message":"unsupported operand type(s) for +: 'int' and 'str'"}}}`,
+			want: fault.Server, code: "builtins.TypeError",
+		},
+		{
+			name: "custom json route AccessDenied", path: "/auth/", status: 200,
+			body: `{"jsonrpc":"2.0","id":null,"error":{"code":200,"message":"Odoo Server Error","data":{"name":"odoo.exceptions.AccessDenied","message":"Access denied"}}}`,
+			want: fault.Auth, code: "odoo.exceptions.AccessDenied",
+		},
+		{
+			name: "JSON-2 plain text argument error", path: "/json/2/res.partner/read", status: 422,
+			body: "got an unexpected keyword argument 'badparameter'",
+			want: fault.Parameter,
+		},
+		{
 			name: "JSON-RPC session expired", path: callKW, status: 200,
 			body: `{"jsonrpc":"2.0","id":null,"error":{"code":100,"message":"Odoo Session Expired","data":{"name":"odoo.http.SessionExpiredException","message":"Session expired","arguments":[],"context":{},"debug":"..."}}}`,
 			want: fault.Auth, code: "odoo.http.SessionExpiredException", remediation: "authenticate again",
@@ -190,6 +210,8 @@ func TestOdoo_Inspect(t *testing.T) {
 		{"JSON-2 200", http.MethodPost, "/json/2/res.partner/search_read", 200, nil, false},
 		{"JSON-2 422", http.MethodPost, "/json/2/res.partner/write", 422, nil, true},
 		{"file download", http.MethodGet, "/web/content/42", 200, nil, false},
+		{"custom json route 200", http.MethodPost, "/api/partners", 200, http.Header{"Content-Type": {"application/json"}}, true},
+		{"custom html route 200", http.MethodPost, "/web/login", 200, http.Header{"Content-Type": {"text/html"}}, false},
 	})
 }
 

@@ -175,6 +175,14 @@ func suiteV8(detail, title string, status int) Verdict {
 	switch {
 	case containsFold(d, "accessdeniedexception"):
 		v.Class = fault.Permission
+	case containsFold(d, "database failure"), containsFold(d, "query failed"), containsFold(d, "sqlstate"),
+		containsFold(d, "datenbank"):
+		// The V8 API turns every exception into 400, a failed SQL
+		// statement included: SuiteCRM failed, not the call's data.
+		v.Class = fault.Server
+	case containsFold(d, "field") && containsFold(d, "not found"):
+		// "Filter field %s in %s module is not found": a wrong field name.
+		v.Class = fault.Parameter
 	case containsFold(d, "is not found"):
 		// "%s module with id %s is not found", "Module with name %s is not found".
 		v.Class = fault.NotFound

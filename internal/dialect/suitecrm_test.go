@@ -17,6 +17,16 @@ func TestSuiteCRM_Classify(t *testing.T) {
 	}
 	runClassify(t, SuiteCRM{}, []classifyCase{
 		{
+			name: "V8 database failure is server", method: http.MethodGet, path: "/Api/V8/module/Contacts", status: 400,
+			body: `{"errors":{"status":400,"title":null,"detail":"Database failure. Please refer to suitecrm.log for details."}}`,
+			want: fault.Server,
+		},
+		{
+			name: "V8 filter field not found is parameter", method: http.MethodGet, path: "/Api/V8/module/Accounts", status: 400,
+			body: `{"errors":{"status":400,"title":null,"detail":"Filter field foo_c in Accounts module is not found"}}`,
+			want: fault.Parameter,
+		},
+		{
 			name: "V8 400 access denied", path: v8, method: http.MethodGet, status: 400, body: v8Err("[AccessDeniedException] "),
 			want: fault.Permission, code: "AccessDeniedException",
 		},

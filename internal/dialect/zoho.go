@@ -102,10 +102,21 @@ func zohoItem(e zohoEntry, fallback fault.Class) item {
 	if !ok {
 		c = fallback
 	}
+	if e.Code == "INVALID_DATA" && zohoBadID(e.Message) {
+		// Zoho answers an id that names no record with INVALID_DATA
+		// ("invalid record id", "the id given seems to be invalid").
+		c = fault.NotFound
+	}
 	it.class = c
 	it.transient = e.Code == "TOO_MANY_REQUESTS" || e.Code == "RECORD_LOCKED"
 	it.remediation = zohoRemediation(e.Code)
 	return it
+}
+
+// zohoBadID reports whether an INVALID_DATA message is about a record id
+// rather than a field value.
+func zohoBadID(msg string) bool {
+	return containsFold(msg, "invalid record id") || containsFold(msg, "id given seems to be invalid")
 }
 
 // zohoCode maps Zoho API_Exception codes (research/crm-apis.md §4.1).
@@ -113,7 +124,7 @@ func zohoCode(code string) (fault.Class, bool) {
 	switch code {
 	case "INVALID_TOKEN", "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILED", "INVALID_HOST":
 		return fault.Auth, true
-	case "NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "FEATURE_NOT_SUPPORTED", "TERRITORY_NOT_ENABLED", "NOT_APPROVED":
+	case "NO_PERMISSION", "AUTHORIZATION_FAILED", "OAUTH_SCOPE_MISMATCH", "FEATURE_NOT_SUPPORTED", "TERRITORY_NOT_ENABLED", "NOT_APPROVED":
 		return fault.Permission, true
 	case "TOO_MANY_REQUESTS", "LIMIT_EXCEEDED", "LICENSE_LIMIT_EXCEEDED", "LIMIT_REACHED", "STORAGE_SPACE_EXCEEDED":
 		return fault.RateLimit, true

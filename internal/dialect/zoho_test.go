@@ -11,6 +11,21 @@ func TestZoho_Classify(t *testing.T) {
 	const leads = "/crm/v8/Leads"
 	runClassify(t, Zoho{}, []classifyCase{
 		{
+			name: "authorization failed is permission", path: "/crm/v8/Leads", status: 400,
+			body: `{"data":[{"code":"AUTHORIZATION_FAILED","details":{},"message":"User does not have sufficient privilege to perform this action","status":"error"}]}`,
+			want: fault.Permission, code: "AUTHORIZATION_FAILED",
+		},
+		{
+			name: "invalid record id is not found", method: http.MethodDelete, path: "/crm/v8/Leads/1", status: 400,
+			body: `{"code":"INVALID_DATA","message":"invalid record id","details":{},"status":"error"}`,
+			want: fault.NotFound, code: "INVALID_DATA",
+		},
+		{
+			name: "invalid field value stays data_format", path: "/crm/v8/Leads", status: 400,
+			body: `{"code":"INVALID_DATA","message":"invalid data","details":{"api_name":"Email"},"status":"error"}`,
+			want: fault.DataFormat, code: "INVALID_DATA",
+		},
+		{
 			name: "401 invalid token", path: leads, method: http.MethodGet, status: 401,
 			body: `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`,
 			want: fault.Auth, code: "INVALID_TOKEN", remediation: "refresh",

@@ -98,7 +98,7 @@ func setup(t *testing.T, rawURL string, timeout time.Duration) (*httptest.Server
 func TestGateway_ForwardsTransparently(t *testing.T) {
 	var got struct {
 		method, path, rawQuery, auth, xff, xfh, xfp, host, conn, custom string
-		body                                                      []byte
+		body                                                            []byte
 	}
 	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.method, got.path, got.rawQuery = r.Method, r.URL.EscapedPath(), r.URL.RawQuery

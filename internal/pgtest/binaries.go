@@ -28,8 +28,12 @@ func Required() bool { return os.Getenv(RequireEnv) == "1" }
 // findBin returns the directory of the newest installed initdb and pg_ctl.
 // Debian installs them per major version under /usr/lib/postgresql, off
 // PATH; other systems put them on PATH.
-func findBin() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin") // the pattern is valid
+func findBin() (string, error) { return findBinIn("/usr/lib/postgresql/*/bin") }
+
+// findBinIn looks in the directories pattern matches, whose parent is
+// named by the version, and then on PATH.
+func findBinIn(pattern string) (string, error) {
+	dirs, _ := filepath.Glob(pattern) // the only error is a malformed pattern
 	// Newest first, comparing versions as numbers: 9.6 < 10 < 15.
 	slices.SortFunc(dirs, func(a, b string) int {
 		return compareVersions(filepath.Base(filepath.Dir(b)), filepath.Base(filepath.Dir(a)))

@@ -69,10 +69,16 @@ func Start(tb testing.TB) *Server {
 // Should the test process die without calling Stop (a panic in a test, a
 // timeout), a watchdog process stops the server and deletes its directory
 // within about a second.
-func StartMain() (*Server, error) {
+func StartMain() (*Server, error) { return startWith(findBin) }
+
+// startWith is StartMain with the search for the binaries passed in, so
+// that tests can pretend they are missing.
+func startWith(findBin func() (string, error)) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		if Required() {
+			// %v, not %w: the error must not match ErrNotInstalled,
+			// which tells the caller to skip.
 			return nil, fmt.Errorf("%s=1 but %v", RequireEnv, err)
 		}
 		return nil, err

@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -138,5 +139,67 @@ func TestFindBin(t *testing.T) {
 		if !executable(filepath.Join(dir, name)) {
 			t.Errorf("%s has no executable %s", dir, name)
 		}
+	}
+}
+
+func TestFindBinIn(t *testing.T) {
+	t.Setenv("PATH", "") // only the pattern counts
+	root := t.TempDir()
+	for _, v := range []string{"9.6", "15", "16"} {
+		bin := filepath.Join(root, v, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"initdb", "pg_ctl"}
+		if v == "16" {
+			names = names[:1] // incomplete: not a candidate
+		}
+		for _, name := range names {
+			if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name    string
+		pattern string
+		want    string
+		wantErr error
+	}{
+		{"newest complete version", filepath.Join(root, "*", "bin"), filepath.Join(root, "15", "bin"), nil},
+		{"none installed", filepath.Join(root, "nothing", "*", "bin"), "", ErrNotInstalled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := findBinIn(tc.pattern)
+			if got != tc.want || !errors.Is(err, tc.wantErr) {
+				t.Errorf("findBinIn(%q) = %q, %v; want %q, %v", tc.pattern, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestStartMain_NotInstalled(t *testing.T) {
+	missing := func() (string, error) { return "", ErrNotInstalled }
+	tests := []struct {
+		name     string
+		require  string
+		wantSkip bool // the error wraps ErrNotInstalled
+	}{
+		{"skip by default", "", true},
+		{"fail when required", "1", false},
+		{"skip unless exactly 1", "yes", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(RequireEnv, tc.require)
+			s, err := startWith(missing)
+			if s != nil || err == nil {
+				t.Fatalf("startWith(missing) = %v, %v; want nil and an error", s, err)
+			}
+			if got := errors.Is(err, ErrNotInstalled); got != tc.wantSkip {
+				t.Errorf("errors.Is(%v, ErrNotInstalled) = %v; want %v", err, got, tc.wantSkip)
+			}
+		})
 	}
 }

@@ -52,9 +52,10 @@ func OutcomeFrom(ctx context.Context) *Outcome {
 // Transport sends requests to one CRM and classifies the answers in its
 // dialect.
 type Transport struct {
-	base    http.RoundTripper
-	dialect dialect.Dialect
-	inspect int64
+	base     http.RoundTripper
+	dialect  dialect.Dialect
+	inspect  int64
+	basePath string
 }
 
 // Options tune a Transport.
@@ -63,6 +64,10 @@ type Options struct {
 	Base http.RoundTripper
 	// InspectBytes is the most of a body read to classify it; default 1 MiB.
 	InspectBytes int64
+	// BasePath is the path of the upstream's URL. It is removed from the
+	// request path the dialect sees, so an Odoo behind https://host/erp is
+	// still recognised by its /jsonrpc endpoint.
+	BasePath string
 }
 
 // New returns a Transport for a CRM speaking d.
@@ -73,7 +78,7 @@ func New(d dialect.Dialect, opts Options) *Transport {
 	if opts.InspectBytes <= 0 {
 		opts.InspectBytes = 1 << 20
 	}
-	return &Transport{base: opts.Base, dialect: d, inspect: opts.InspectBytes}
+	return &Transport{base: opts.Base, dialect: d, inspect: opts.InspectBytes, basePath: strings.TrimSuffix(opts.BasePath, "/")}
 }
 
 // NewBase returns the http.Transport crmguard uses towards CRMs: proxies
@@ -123,8 +128,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &fault.Error{Class: class, Op: "round trip", Err: err}
 	}
 	o.Status = resp.StatusCode
-	r := dialect.Response{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Header: resp.Header}
-	if t.dialect.Inspect(req.Method, req.URL.Path, resp.StatusCode, resp.Header) {
+	path := t.apiPath(req.URL.Path)
+	r := dialect.Response{Method: req.Method, Path: path, Status: resp.StatusCode, Header: resp.Header}
+	if t.dialect.Inspect(req.Method, path, resp.StatusCode, resp.Header) {
 		body, truncated, err := t.read(resp)
 		if err != nil {
 			resp.Body.Close()
@@ -141,6 +147,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	o.Verdict = t.dialect.Classify(&r)
 	return resp, nil
+}
+
+// apiPath returns the request path below the upstream's base path.
+func (t *Transport) apiPath(p string) string {
+	if t.basePath == "" {
+		return p
+	}
+	rest, ok := strings.CutPrefix(p, t.basePath)
+	switch {
+	case !ok:
+		return p
+	case rest == "" || rest[0] != '/':
+		return "/" + rest
+	}
+	return rest
 }
 
 // read reads up to the inspection limit of resp's body and replaces the
