@@ -19,7 +19,7 @@ import (
 // synchronous=NORMAL is durable across application crashes and only loses
 // the last transactions on power loss, which is the right trade for call
 // records; foreign_keys is off by default in SQLite.
-const sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
+const sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 
 // openSQLite opens the SQLite database at path, or a private in-memory one
 // if path is "".
