@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -30,6 +31,8 @@ type view struct {
 	db    records
 	crm   *democrm.Server
 	start time.Time
+	// where is the banner's address line, repeated on every redraw.
+	where string
 }
 
 func newView(out io.Writer, db records, crm *democrm.Server, start time.Time) *view {
@@ -47,10 +50,11 @@ func (v *view) banner(gateway, admin, token string, d time.Duration) {
 	if d > 0 {
 		length = "for " + d.String()
 	}
+	v.where = fmt.Sprintf("gateway %s   admin API %s   token %s", gateway, admin, token)
 	fmt.Fprintf(v.out, `crmguard demo — running %s
   gateway   %s   (upstreams /sf, /hubspot, /odoo → the sample CRM)
   admin API %s   token %s
-  try:      curl -H 'Authorization: Bearer %s' '%s/api/v1/incidents'
+  try:      curl -H 'Authorization: Bearer %s' '%s/api/v1/incidents?state=open'
 
 `, length, gateway, admin, token, token, admin)
 }
@@ -74,7 +78,10 @@ func (v *view) read(ctx context.Context) (snapshot, error) {
 		s.byClass[r.Class] += r.Calls
 		s.latency.Merge(r.Latency)
 	}
-	s.incidents, err = v.db.ListIncidents(ctx, incident.Query{State: incident.Open, Limit: 5})
+	s.incidents, err = v.db.ListIncidents(ctx, incident.Query{State: incident.Open, Limit: 200})
+	// The top incidents are the ones that hit the most calls.
+	slices.SortStableFunc(s.incidents, func(a, b incident.Incident) int { return cmp.Compare(b.Count, a.Count) })
+	s.incidents = s.incidents[:min(len(s.incidents), 5)]
 	return s, err
 }
 
@@ -109,6 +116,7 @@ func (v *view) live(ctx context.Context, t *traffic) {
 // board draws the full-screen view.
 func (v *view) board(s snapshot, t *traffic) {
 	el := time.Since(v.start)
+	fmt.Fprintln(v.out, v.where)
 	fmt.Fprintf(v.out, "crmguard demo — %s elapsed   sent %d   recorded %d (%.1f/s)   failed %.1f%%\n",
 		el.Round(time.Second), t.sent.Load(), s.calls, float64(s.calls)/max(el.Seconds(), 1), failedShare(s)*100)
 	fmt.Fprintf(v.out, "latency p50 %s   p95 %s   p99 %s\n\n", round(s.latency.Quantile(0.5)), round(s.latency.Quantile(0.95)), round(s.latency.Quantile(0.99)))
@@ -141,22 +149,30 @@ func (v *view) classTable(s snapshot, injected map[string]int) {
 	}
 }
 
-func (v *view) incidentList(list []incident.Incident) {
+func (v *view) incidentList(list []incident.Incident) { v.incidents(list, false) }
+
+// incidents lists incidents; full prints each remediation whole, wrapped,
+// instead of clipped to one line.
+func (v *view) incidents(list []incident.Incident, full bool) {
 	if len(list) == 0 {
 		fmt.Fprintln(v.out, "no open incidents")
 		return
 	}
-	fmt.Fprintln(v.out, "top open incidents (most recent first):")
+	fmt.Fprintln(v.out, "top open incidents (by calls):")
 	for _, in := range list {
 		code := in.VendorCode
 		if code == "" {
 			code = "-"
 		}
-		fmt.Fprintf(v.out, "  %-8s %-12s %-22s ×%-5d %s\n", in.Upstream, in.Class, clip(code, 22), in.Count, clip(in.Operation, 60))
+		fmt.Fprintf(v.out, "  %-8s %-12s %-22s ×%-5d %s\n", in.Upstream, in.Class, clip(code, 22), in.Count, clip(in.Operation, 56))
 		if in.Message != "" {
 			fmt.Fprintf(v.out, "           %s\n", clip(in.Message, 100))
 		}
-		fmt.Fprintf(v.out, "           → %s\n", clip(in.Remediation, 140))
+		if full {
+			fmt.Fprintf(v.out, "           → %s\n", wrap(in.Remediation, 100, "             "))
+		} else {
+			fmt.Fprintf(v.out, "           → %s\n", clip(in.Remediation, 100))
+		}
 	}
 }
 
@@ -191,7 +207,27 @@ func (v *view) summary(ctx context.Context, t *traffic) {
 		fmt.Fprintf(v.out, "injected but not recorded: %s\n", strings.Join(missing, ", "))
 	}
 	fmt.Fprintln(v.out)
-	v.incidentList(s.incidents)
+	v.incidents(s.incidents, true)
+}
+
+// wrap breaks s into lines of at most width runes at spaces, indenting the
+// continuation lines.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		n := len([]rune(w))
+		if i > 0 && line+1+n > width {
+			b.WriteString("\n" + indent)
+			line = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += n
+	}
+	return b.String()
 }
 
 func failedShare(s snapshot) float64 {
