@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 	a.push(a.Store.Close)
 
 	rec := cfg.Recording
-	a.Recorder = recorder.New(batchWriter{a.Store}, recorder.Options{
+	a.Recorder = recorder.New(a.Store, recorder.Options{
 		Buffer:         rec.Buffer,
 		Batch:          rec.Batch,
 		FlushInterval:  time.Duration(rec.FlushInterval),
@@ -258,11 +258,4 @@ func ignoreClosed(f func() error) func() error {
 		}
 		return nil
 	}
-}
-
-// batchWriter hands the recorder's batches to the store.
-type batchWriter struct{ db *store.DB }
-
-func (w batchWriter) WriteBatch(ctx context.Context, b recorder.Batch) error {
-	return w.db.WriteBatch(ctx, store.Batch(b))
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // ErrNotInstalled is wrapped by the error StartMain returns when no
-// PostgreSQL server binaries are installed and CRMGUARD_REQUIRE_POSTGRES is
-// not 1: the caller should skip its PostgreSQL tests.
+// PostgreSQL server binaries are installed and Required is false: the
+// caller should skip its PostgreSQL tests.
 var ErrNotInstalled = errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin or on PATH")
 
 // RequireEnv names the environment variable that, set to 1, turns missing
@@ -22,8 +22,10 @@ var ErrNotInstalled = errors.New("PostgreSQL server binaries (initdb, pg_ctl) no
 // silently testing SQLite alone.
 const RequireEnv = "CRMGUARD_REQUIRE_POSTGRES"
 
-// Required reports whether RequireEnv is set to 1.
-func Required() bool { return os.Getenv(RequireEnv) == "1" }
+// Required reports whether missing binaries fail the tests: when RequireEnv
+// is set to 1, or when running in CI (CI set, as CI runners do), where
+// .ci/run installs PostgreSQL.
+func Required() bool { return os.Getenv(RequireEnv) == "1" || os.Getenv("CI") != "" }
 
 // findBin returns the directory of the newest installed initdb and pg_ctl.
 // Debian installs them per major version under /usr/lib/postgresql, off

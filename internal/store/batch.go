@@ -8,30 +8,26 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/crmguard/crmguard/internal/call"
+	"github.com/crmguard/crmguard/internal/admin"
 	"github.com/crmguard/crmguard/internal/incident"
-	"github.com/crmguard/crmguard/internal/rollup"
+	"github.com/crmguard/crmguard/internal/janitor"
+	"github.com/crmguard/crmguard/internal/recorder"
 )
 
-// Batch is what the recorder flushes at once: finished calls, the rollup
-// rows and incident occurrences made from them. WriteBatch stores all of it
-// or none of it, so rollups and incidents never count calls that were not
-// stored.
-type Batch struct {
-	Calls []*call.Call
-	// Fingerprints is empty or parallel to Calls: Fingerprints[i] is the
-	// incident Calls[i] was counted in, "" for none.
-	Fingerprints []string
-	Rollups      []rollup.Row
-	Incidents    []incident.Occurrence
-}
+// *DB is the store every service reads and writes through.
+var (
+	_ recorder.Writer = (*DB)(nil)
+	_ admin.Store     = (*DB)(nil)
+	_ janitor.Store   = (*DB)(nil)
+)
 
-// WriteBatch stores b in one transaction. Calls are inserted (an ID that
-// is already stored is an error), rollup rows are added as new rows, and
+// WriteBatch stores b in one transaction: all of it or none of it, so
+// rollups and incidents never count calls that were not stored. Calls are
+// inserted (an ID that is already stored is an error), rollup rows are added as new rows, and
 // each incident occurrence creates its incident or is added to it; see
 // incidents.go for how. It may be called from several goroutines; on
 // SQLite the batches are written one after another.
-func (db *DB) WriteBatch(ctx context.Context, b Batch) error {
+func (db *DB) WriteBatch(ctx context.Context, b recorder.Batch) error {
 	if len(b.Fingerprints) != 0 && len(b.Fingerprints) != len(b.Calls) {
 		return fmt.Errorf("writing batch: %d fingerprints for %d calls", len(b.Fingerprints), len(b.Calls))
 	}
@@ -60,7 +56,7 @@ func (db *DB) WriteBatch(ctx context.Context, b Batch) error {
 	return nil
 }
 
-func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, b Batch, fps []string) error {
+func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, b recorder.Batch, fps []string) error {
 	if len(b.Calls) > 0 {
 		if err := db.dialect.insertCalls(ctx, tx, b.Calls, fps); err != nil {
 			return fmt.Errorf("inserting calls: %w", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/store"
 )
 
@@ -53,7 +54,7 @@ func benchmarkWriteBatch(b *testing.B, db *store.DB) {
 	b.ResetTimer()
 	for lo := 0; lo < b.N; lo += benchBatch {
 		hi := min(lo+benchBatch, b.N)
-		if err := db.WriteBatch(b.Context(), store.Batch{Calls: calls[lo:hi], Fingerprints: fps[lo:hi]}); err != nil {
+		if err := db.WriteBatch(b.Context(), recorder.Batch{Calls: calls[lo:hi], Fingerprints: fps[lo:hi]}); err != nil {
 			b.Fatal(err)
 		}
 	}

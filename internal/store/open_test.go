@@ -9,6 +9,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/store"
 )
 
@@ -102,7 +103,7 @@ func TestOpen_Reopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.WriteBatch(t.Context(), store.Batch{Calls: []*call.Call{c}}); err != nil {
+	if err := db.WriteBatch(t.Context(), recorder.Batch{Calls: []*call.Call{c}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/recorder"
 )
 
 // TestSQLite_ReadsDuringWrite checks the reason for the separate read
@@ -23,7 +24,7 @@ func TestSQLite_ReadsDuringWrite(t *testing.T) {
 	g := call.NewGenerator()
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	committed := &call.Call{ID: g.New(at), Start: at, Class: fault.OK}
-	if err := db.WriteBatch(ctx, Batch{Calls: []*call.Call{committed}}); err != nil {
+	if err := db.WriteBatch(ctx, recorder.Batch{Calls: []*call.Call{committed}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/rollup"
 	"github.com/crmguard/crmguard/internal/store"
 )
@@ -64,7 +65,7 @@ func testCallRoundTrip(t *testing.T, db *store.DB) {
 			fp: "fedcba9876543210",
 		},
 	}
-	var b store.Batch
+	var b recorder.Batch
 	for i := range tests {
 		tc := &tests[i]
 		tc.want = tc.in
@@ -106,12 +107,12 @@ func testCallRoundTrip(t *testing.T, db *store.DB) {
 func testWriteBatchAtomic(t *testing.T, db *store.DB) {
 	g := call.NewGenerator()
 	first := newCall(g, base, "sf", "/a", fault.OK)
-	write(t, db, store.Batch{Calls: []*call.Call{first}})
+	write(t, db, recorder.Batch{Calls: []*call.Call{first}})
 
 	// The second batch repeats first's ID after a new call, so it fails
 	// after writing some of its rows; none of them may remain.
 	fresh := newCall(g, base.Add(time.Second), "sf", "/a", fault.Server)
-	err := db.WriteBatch(t.Context(), store.Batch{
+	err := db.WriteBatch(t.Context(), recorder.Batch{
 		Calls:     []*call.Call{fresh, first},
 		Rollups:   []rollup.Row{{Minute: base, Upstream: "sf", Operation: "/a", Calls: 2}},
 		Incidents: []incident.Occurrence{{Fingerprint: "fp", Upstream: "sf", LastSeen: base, Count: 1}},
@@ -135,11 +136,11 @@ func testWriteBatchBadInput(t *testing.T, db *store.DB) {
 	c := newCall(g, base, "sf", "/a", fault.OK)
 	tests := []struct {
 		name string
-		b    store.Batch
+		b    recorder.Batch
 	}{
-		{"fingerprints not parallel to calls", store.Batch{Calls: []*call.Call{c}, Fingerprints: []string{"a", "b"}}},
-		{"nil call", store.Batch{Calls: []*call.Call{c, nil}}},
-		{"occurrence without fingerprint", store.Batch{Incidents: []incident.Occurrence{{Upstream: "sf", Count: 1}}}},
+		{"fingerprints not parallel to calls", recorder.Batch{Calls: []*call.Call{c}, Fingerprints: []string{"a", "b"}}},
+		{"nil call", recorder.Batch{Calls: []*call.Call{c, nil}}},
+		{"occurrence without fingerprint", recorder.Batch{Incidents: []incident.Occurrence{{Upstream: "sf", Count: 1}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,7 +170,7 @@ func seedCalls(t *testing.T, db *store.DB, n int) []*call.Call {
 	// Write in several batches, not in ID order, as concurrent recorders
 	// would.
 	for _, chunk := range slices.Collect(slices.Chunk(calls, 64)) {
-		write(t, db, store.Batch{Calls: chunk})
+		write(t, db, recorder.Batch{Calls: chunk})
 	}
 	slices.SortFunc(calls, func(a, b *call.Call) int {
 		return compareIDs(a.ID, b.ID)
@@ -315,7 +316,7 @@ func testNotFound(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	g := call.NewGenerator()
 	missing := g.New(base)
-	write(t, db, store.Batch{Calls: []*call.Call{newCall(g, base, "sf", "/a", fault.OK)}})
+	write(t, db, recorder.Batch{Calls: []*call.Call{newCall(g, base, "sf", "/a", fault.OK)}})
 	tests := []struct {
 		name string
 		err  func() error

@@ -8,6 +8,7 @@ import (
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/rollup"
 	"github.com/crmguard/crmguard/internal/store"
 )
@@ -30,7 +31,7 @@ func testConcurrentWriteBatch(t *testing.T, db *store.DB) {
 		wg.Go(func() {
 			for b := range batches {
 				at := base.Add(time.Duration(w*batches+b) * time.Second)
-				var batch store.Batch
+				var batch recorder.Batch
 				for i := range perCall {
 					c := newCall(g, at.Add(time.Duration(i)*time.Millisecond), "sf", "/a", fault.Server)
 					batch.Calls = append(batch.Calls, c)

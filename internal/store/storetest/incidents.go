@@ -8,6 +8,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/store"
 )
 
@@ -48,19 +49,19 @@ func testIncidentLifecycle(t *testing.T, db *store.DB) {
 		}
 	}
 
-	write(t, db, store.Batch{Incidents: []incident.Occurrence{occurrence(fp, t0, t0.Add(time.Second), 3, "a", "b", "c")}})
+	write(t, db, recorder.Batch{Incidents: []incident.Occurrence{occurrence(fp, t0, t0.Add(time.Second), 3, "a", "b", "c")}})
 	check("create")
 
 	// An occurrence that arrives late (earlier times) widens first seen
 	// and keeps last seen; one that is newer moves last seen.
 	late := occurrence(fp, t0.Add(-time.Minute), t0.Add(-30*time.Second), 2, "z")
 	late.Message, late.Remediation, late.VendorCode = "TotalRequests Limit exceeded (new text).", "wait an hour", "LIMIT"
-	write(t, db, store.Batch{Incidents: []incident.Occurrence{late}})
+	write(t, db, recorder.Batch{Incidents: []incident.Occurrence{late}})
 	want.FirstSeen, want.Count, want.SampleCalls = t0.Add(-time.Minute), 5, []string{"z"}
 	want.Message, want.Remediation, want.VendorCode = late.Message, late.Remediation, late.VendorCode
 	check("accumulate an earlier occurrence")
 
-	write(t, db, store.Batch{Incidents: []incident.Occurrence{occurrence(fp, t0.Add(time.Minute), t0.Add(2*time.Minute), 1, "d")}})
+	write(t, db, recorder.Batch{Incidents: []incident.Occurrence{occurrence(fp, t0.Add(time.Minute), t0.Add(2*time.Minute), 1, "d")}})
 	want.LastSeen, want.Count, want.SampleCalls = t0.Add(2*time.Minute), 6, []string{"d"}
 	want.Message, want.Remediation, want.VendorCode = "TotalRequests Limit exceeded.", "lower the request rate", "REQUEST_LIMIT_EXCEEDED"
 	check("accumulate a later occurrence")
@@ -80,13 +81,13 @@ func testIncidentLifecycle(t *testing.T, db *store.DB) {
 
 	for i := 1; i <= 2; i++ {
 		at := resolvedAt.Add(time.Duration(i) * time.Minute)
-		write(t, db, store.Batch{Incidents: []incident.Occurrence{occurrence(fp, at, at, 1, "e")}})
+		write(t, db, recorder.Batch{Incidents: []incident.Occurrence{occurrence(fp, at, at, 1, "e")}})
 		want.State, want.ResolvedAt, want.Reopened = incident.Open, time.Time{}, i
 		want.LastSeen, want.Count, want.SampleCalls = at, want.Count+1, []string{"e"}
 		check("reopen")
 
 		// An occurrence of an open incident does not count as reopening.
-		write(t, db, store.Batch{Incidents: []incident.Occurrence{occurrence(fp, at, at, 1, "f")}})
+		write(t, db, recorder.Batch{Incidents: []incident.Occurrence{occurrence(fp, at, at, 1, "f")}})
 		want.Count, want.SampleCalls = want.Count+1, []string{"f"}
 		check("recur while open")
 
@@ -113,7 +114,7 @@ func testIncidentSamples(t *testing.T, db *store.DB) {
 		t.Run(tc.name, func(t *testing.T) {
 			fp := "samples " + tc.name
 			for _, s := range tc.batches {
-				write(t, db, store.Batch{Incidents: []incident.Occurrence{occurrence(fp, base, base, 1, s...)}})
+				write(t, db, recorder.Batch{Incidents: []incident.Occurrence{occurrence(fp, base, base, 1, s...)}})
 			}
 			if got := getIncident(t, db, fp).SampleCalls; !slices.Equal(got, tc.want) {
 				t.Errorf("SampleCalls = %q; want %q", got, tc.want)
@@ -131,7 +132,7 @@ func testListIncidents(t *testing.T, db *store.DB) {
 		if i%2 == 1 {
 			o.Upstream = "hubspot"
 		}
-		write(t, db, store.Batch{Incidents: []incident.Occurrence{o}})
+		write(t, db, recorder.Batch{Incidents: []incident.Occurrence{o}})
 		all = append([]string{o.Fingerprint}, all...)
 	}
 	for _, fp := range []string{"a", "b"} {
@@ -179,7 +180,7 @@ func testListIncidents(t *testing.T, db *store.DB) {
 func testResolveQuiet(t *testing.T, db *store.DB) {
 	quietSince := base.Add(10 * time.Minute)
 	at := base.Add(time.Hour)
-	write(t, db, store.Batch{Incidents: []incident.Occurrence{
+	write(t, db, recorder.Batch{Incidents: []incident.Occurrence{
 		occurrence("quiet", base, quietSince.Add(-time.Microsecond), 1),
 		occurrence("boundary", base, quietSince, 1), // not before quietSince: stays open
 		occurrence("recent", base, quietSince.Add(time.Minute), 1),

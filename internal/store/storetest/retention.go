@@ -8,6 +8,7 @@ import (
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/rollup"
 	"github.com/crmguard/crmguard/internal/store"
 )
@@ -15,12 +16,12 @@ import (
 func testPurge(t *testing.T, db *store.DB) {
 	calls := seedCalls(t, db, 40) // 20 milliseconds, two calls each
 	m := base.Truncate(time.Minute)
-	write(t, db, store.Batch{Rollups: []rollup.Row{
+	write(t, db, recorder.Batch{Rollups: []rollup.Row{
 		newRow(m.Add(-2*time.Minute), "sf", fault.OK, 1),
 		newRow(m.Add(-time.Minute), "sf", fault.OK, 1),
 		newRow(m, "sf", fault.OK, 1),
 	}})
-	write(t, db, store.Batch{Incidents: []incident.Occurrence{occurrence("kept", base, base, 1)}})
+	write(t, db, recorder.Batch{Incidents: []incident.Occurrence{occurrence("kept", base, base, 1)}})
 
 	nc, nr, err := db.Purge(t.Context(), base.Add(5*time.Millisecond), m)
 	if err != nil {
@@ -64,7 +65,7 @@ func testPurgeMany(t *testing.T, db *store.DB) {
 		calls[i] = newCall(g, base.Add(time.Duration(i)*time.Millisecond), "sf", "/a", fault.OK)
 	}
 	for lo := 0; lo < n; lo += 1000 {
-		write(t, db, store.Batch{Calls: calls[lo:min(lo+1000, n)]})
+		write(t, db, recorder.Batch{Calls: calls[lo:min(lo+1000, n)]})
 	}
 	deleted, _, err := db.Purge(t.Context(), calls[n-kept].Start, time.Time{})
 	if err != nil {

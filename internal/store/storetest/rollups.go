@@ -7,6 +7,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/quantile"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/rollup"
 	"github.com/crmguard/crmguard/internal/store"
 )
@@ -51,8 +52,8 @@ func testRollupRoundTrip(t *testing.T, db *store.DB) {
 		newRow(m.Add(-time.Minute), "salesforce", fault.OK, 1),                         // outside [since, until)
 		{Minute: m, Upstream: "none", Operation: "/x", Class: fault.Unknown, Calls: 1}, // no sketch
 	}
-	write(t, db, store.Batch{Rollups: rows[:3]})
-	write(t, db, store.Batch{Rollups: append(rows[3:], sub)})
+	write(t, db, recorder.Batch{Rollups: rows[:3]})
+	write(t, db, recorder.Batch{Rollups: append(rows[3:], sub)})
 
 	got, err := db.Rollups(t.Context(), m, m.Add(2*time.Minute))
 	if err != nil {

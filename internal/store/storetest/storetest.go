@@ -9,6 +9,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/store"
 )
 
@@ -80,7 +81,7 @@ func newCall(g *call.Generator, at time.Time, upstream, op string, class fault.C
 }
 
 // write stores b or fails t.
-func write(t *testing.T, db *store.DB, b store.Batch) {
+func write(t *testing.T, db *store.DB, b recorder.Batch) {
 	t.Helper()
 	if err := db.WriteBatch(t.Context(), b); err != nil {
 		t.Fatalf("WriteBatch: %v", err)
@@ -95,7 +96,7 @@ func testBackend(t *testing.T, db *store.DB) {
 		t.Errorf("Ping: %v", err)
 	}
 	// An empty batch is not an error and stores nothing.
-	if err := db.WriteBatch(t.Context(), store.Batch{}); err != nil {
+	if err := db.WriteBatch(t.Context(), recorder.Batch{}); err != nil {
 		t.Errorf("WriteBatch(empty): %v", err)
 	}
 	calls, next, err := db.ListCalls(t.Context(), call.Query{})
