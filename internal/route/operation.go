@@ -8,12 +8,15 @@ import "strings"
 // of the operation. Version segments (v59.0, 2026-03) and names (Contact,
 // Custom__c, batch) are kept. The result is capped at 200 bytes so a
 // client cannot blow up the number of distinct operations with long paths.
-func Operation(path string) string {
+func Operation(path string) string { return capLen(collapse(path)) }
+
+// collapse is Operation without the length cap.
+func collapse(path string) string {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	if !needsCollapse(path) {
-		return capLen(path)
+		return path
 	}
 	var b strings.Builder
 	b.Grow(len(path))
@@ -23,7 +26,7 @@ func Operation(path string) string {
 		}
 		writeSegment(&b, seg)
 	}
-	return capLen(b.String())
+	return b.String()
 }
 
 // writeSegment writes seg, collapsed to {id} if it is one. An OData key in
@@ -44,11 +47,17 @@ func writeSegment(b *strings.Builder, seg string) {
 
 const maxOperation = 200
 
+// capLen cuts s to at most maxOperation bytes at a segment boundary, so a
+// cut never leaves half an {id} behind.
 func capLen(s string) string {
-	if len(s) > maxOperation {
-		return s[:maxOperation]
+	if len(s) <= maxOperation {
+		return s
 	}
-	return s
+	cut := strings.LastIndexByte(s[:maxOperation], '/')
+	if cut <= 0 {
+		cut = maxOperation
+	}
+	return s[:cut]
 }
 
 // needsCollapse is a quick check that lets paths without any digit, '@',
