@@ -79,7 +79,7 @@ func startWith(findBin func() (string, error)) (*Server, error) {
 		if Required() {
 			// %v, not %w: the error must not match ErrNotInstalled,
 			// which tells the caller to skip.
-			return nil, fmt.Errorf("%s=1 but %v", RequireEnv, err)
+			return nil, fmt.Errorf("PostgreSQL is required here (%s=1 or CI set) but %v", RequireEnv, err)
 		}
 		return nil, err
 	}

@@ -184,15 +184,18 @@ func TestStartMain_NotInstalled(t *testing.T) {
 	tests := []struct {
 		name     string
 		require  string
+		ci       string
 		wantSkip bool // the error wraps ErrNotInstalled
 	}{
-		{"skip by default", "", true},
-		{"fail when required", "1", false},
-		{"skip unless exactly 1", "yes", true},
+		{"skip by default", "", "", true},
+		{"fail when required", "1", "", false},
+		{"skip unless exactly 1", "yes", "", true},
+		{"fail in CI", "", "true", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(RequireEnv, tc.require)
+			t.Setenv("CI", tc.ci)
 			s, err := startWith(missing)
 			if s != nil || err == nil {
 				t.Fatalf("startWith(missing) = %v, %v; want nil and an error", s, err)

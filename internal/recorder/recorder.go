@@ -103,6 +103,12 @@ func (r *Recorder) Record(c *call.Call) {
 	}
 }
 
+// Queued returns how many calls wait to be written.
+func (r *Recorder) Queued() int { return len(r.ch) }
+
+// Capacity returns how many calls may wait before Record drops them.
+func (r *Recorder) Capacity() int { return cap(r.ch) }
+
 // Sync waits until every call recorded before it was called is written,
 // along with the rollups so far. It is for tests, the demo and shutdown
 // paths, not for the request path.
