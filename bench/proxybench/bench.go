@@ -51,7 +51,8 @@ type round struct {
 	proxyCPU  time.Duration // the proxy's CPU during the measured wrk run
 	busy      float64       // whole-machine busy share during the measured wrk run
 	drainWrk  time.Duration // crmguard: recorder backlog drain time after wrk
-	drainLoop time.Duration // crmguard: after the moderate-load run
+	loopOther time.Duration // CPU used by other programs during the moderate-load run
+	loopWall  time.Duration // how long the moderate-load run took
 }
 
 // bench is one run of the harness: its temporary directory, the servers it
@@ -325,10 +326,20 @@ func (b *bench) measure(ctx context.Context, t *target, r int) (round, error) {
 		return res, err
 	}
 	loop.dur = o.rateDur
+	before, err := b.sampleCPU(t)
+	if err != nil {
+		return res, err
+	}
+	start := time.Now()
 	if res.loop, err = loop.run(ctx); err != nil {
 		return res, err
 	}
-	if res.drainLoop, err = b.settle(ctx, t); err != nil {
+	after, err := b.sampleCPU(t)
+	if err != nil {
+		return res, err
+	}
+	res.loopOther, res.loopWall = after.other(before), time.Since(start)
+	if _, err = b.settle(ctx, t); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -382,31 +393,4 @@ func (b *bench) readRecording(ctx context.Context) {
 	}
 	rec.written = m["crmguard_recorder_written_total"]
 	rec.dropped = m["crmguard_recorder_dropped_total"]
-}
-
-// quietSample is how long the machine's load is sampled before the run.
-const quietSample = 2 * time.Second
-
-// sampleBackground measures how busy the machine is before any server
-// starts: other work on the machine skews every figure, so the report
-// says how much there was, and the log warns.
-func (b *bench) sampleBackground(ctx context.Context) error {
-	m0, err := readMachineCPU()
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(quietSample):
-	}
-	m1, err := readMachineCPU()
-	if err != nil {
-		return err
-	}
-	b.background = busyFraction(m0, m1)
-	if b.background > 0.10 {
-		b.logf("warning: the machine was %.0f%% busy before the run; other programs will skew the figures", b.background*100)
-	}
-	return nil
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -153,83 +150,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-// clockTick is USER_HZ, the unit of the CPU times in /proc/PID/stat; it is
-// 100 on every Linux architecture Go supports.
-const clockTick = time.Second / 100
-
-// groupCPU returns the user+system CPU time used so far by the live
-// processes in process group pgid (an nginx master and its workers, or a
-// single Go server).
-func groupCPU(pgid int) (time.Duration, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, fmt.Errorf("reading /proc: %w", err)
-	}
-	var ticks int64
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue // exited meanwhile
-		}
-		// The command name (field 2) may hold spaces; fields after it are
-		// plain numbers: state ppid pgrp session ... utime(14) stime(15).
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 13 {
-			continue
-		}
-		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
-			continue
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += ut + st
-	}
-	return time.Duration(ticks) * clockTick, nil
-}
-
-// machineCPU is a reading of the first line of /proc/stat.
-type machineCPU struct{ busy, total int64 }
-
-// readMachineCPU reads the whole machine's CPU counters.
-func readMachineCPU() (machineCPU, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return machineCPU{}, fmt.Errorf("reading /proc/stat: %w", err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 5 || f[0] != "cpu" {
-		return machineCPU{}, errors.New("reading /proc/stat: unexpected first line")
-	}
-	var m machineCPU
-	for i, v := range f[1:] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		if i >= 8 { // guest and guest_nice are already counted in user
-			break
-		}
-		m.total += n
-		if i != 3 && i != 4 { // idle, iowait
-			m.busy += n
-		}
-	}
-	return m, nil
-}
-
-// busyFraction returns the share of all CPUs that was busy between two
-// readings, from 0 to 1.
-func busyFraction(a, b machineCPU) float64 {
-	if b.total <= a.total {
-		return 0
-	}
-	return float64(b.busy-a.busy) / float64(b.total-a.total)
 }

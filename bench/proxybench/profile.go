@@ -71,12 +71,18 @@ func (p *perfRun) finish(ctx context.Context) (string, error) {
 		<-done
 		return "", ctx.Err()
 	}
-	out, err := exec.CommandContext(ctx, p.bin, "report", "-i", p.data, "--stdio",
-		"--no-children", "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.5").Output()
-	if err != nil {
-		return "", fmt.Errorf("perf report -i %s: %w", p.data, err)
+	// First the split between crmguard's code, the kernel and libraries,
+	// then the hottest functions.
+	var report []byte
+	for _, sortKey := range []string{"dso", "dso,symbol"} {
+		out, err := exec.CommandContext(ctx, p.bin, "report", "-i", p.data, "--stdio",
+			"--no-children", "--sort", sortKey, "-g", "none", "--percent-limit", "0.5").Output()
+		if err != nil {
+			return "", fmt.Errorf("perf report -i %s --sort %s: %w", p.data, sortKey, err)
+		}
+		report = append(report, out...)
 	}
-	if err := os.WriteFile(p.report, out, 0o644); err != nil {
+	if err := os.WriteFile(p.report, report, 0o644); err != nil {
 		return "", fmt.Errorf("writing the profile report: %w", err)
 	}
 	return fmt.Sprintf("CPU profile of crmguard during its round-1 measured wrk run (perf record -F 999 -g): "+

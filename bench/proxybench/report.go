@@ -33,6 +33,13 @@ func bestLoop(rs []round) openLoopResult {
 	return b
 }
 
+// otherCPU returns the CPU time the machine spent during the measured wrk
+// run on anything but wrk, the upstream and the proxy.
+func (r round) otherCPU() time.Duration {
+	all := time.Duration(r.busy * float64(runtime.NumCPU()) * float64(r.wrk.Wall))
+	return max(all-r.wrk.CPU-r.upCPU-r.proxyCPU, 0)
+}
+
 // report renders the results as markdown.
 func (b *bench) report(ctx context.Context) string {
 	o := b.opts
@@ -80,14 +87,17 @@ func (b *bench) report(ctx context.Context) string {
 	}
 
 	p("\n#### Every round\n\n")
-	p("| target | round | req/s | wrk p50 | p75 | p90 | p99 | moderate p50 | p90 | p99 | max |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("`other CPU`: CPU used during the run by anything but the harness, wrk, the upstream and the proxy (other programs, kernel work not charged to a process), " +
+		"in per cent of one core; a high value means the figures of that run are skewed.\n\n")
+	p("| target | round | req/s | wrk p50 | p75 | p90 | p99 | other CPU | moderate p50 | p90 | p99 | max | other CPU |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range b.targets {
 		for i, r := range b.results[t.name] {
 			l := r.loop
-			p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.name, i+1, thousands(r.wrk.RPS),
+			p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.name, i+1, thousands(r.wrk.RPS),
 				fmtDur(r.wrk.Latency[50]), fmtDur(r.wrk.Latency[75]), fmtDur(r.wrk.Latency[90]), fmtDur(r.wrk.Latency[99]),
-				fmtDur(l.pct(50)), fmtDur(l.pct(90)), fmtDur(l.pct(99)), fmtDur(l.pct(100)))
+				cpuPct(r.otherCPU(), r.wrk.Wall), fmtDur(l.pct(50)), fmtDur(l.pct(90)), fmtDur(l.pct(99)), fmtDur(l.pct(100)),
+				cpuPct(r.loopOther, r.loopWall))
 		}
 	}
 
@@ -106,9 +116,8 @@ func (b *bench) report(ctx context.Context) string {
 		if t.name != nameDirect {
 			proxy = cpuPct(r.proxyCPU, wall)
 		}
-		other := time.Duration(r.busy*float64(runtime.NumCPU())*float64(wall)) - r.wrk.CPU - r.upCPU - r.proxyCPU
 		p("| %s | %s | %s | %s | %s | %.0f%% |\n", t.name, cpuPct(r.wrk.CPU, wall), cpuPct(r.upCPU, wall), proxy,
-			cpuPct(max(other, 0), wall), r.busy*100)
+			cpuPct(r.otherCPU(), wall), r.busy*100)
 	}
 
 	p("\n#### Errors (all rounds, warm-ups included)\n\n")

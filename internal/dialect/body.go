@@ -16,6 +16,30 @@ func trimSpace(b []byte) []byte {
 	return bytes.Trim(b, " \t\r\n")
 }
 
+// readObject reads the body shape most CRMs share. A JSON object is
+// decoded into a T and handed to read; one that does not decode (cut short
+// by the inspection limit, or not quite JSON) goes to sniff, if given. An
+// HTML or XML page is read by pageVerdict. ok is false when nothing in the
+// body said anything, and the caller falls back to the status.
+func readObject[T any](b []byte, read func(*T) (Verdict, bool), sniff func([]byte) (Verdict, bool)) (Verdict, bool) {
+	if len(b) == 0 {
+		return Verdict{}, false
+	}
+	switch b[0] {
+	case '{':
+		var t T
+		if decode(b, &t) {
+			return read(&t)
+		}
+		if sniff != nil {
+			return sniff(b)
+		}
+	case '<':
+		return pageVerdict(b)
+	}
+	return Verdict{}, false
+}
+
 // decode unmarshals the JSON in b into v. It reports success also when
 // some values had the wrong type: encoding/json then fills every other
 // field, which is what a tolerant reader of error bodies wants. Any other

@@ -54,23 +54,16 @@ func (Dynamics) Classify(r *Response) Verdict {
 		}
 		return Verdict{Class: fault.OK}
 	}
-	if len(b) > 0 {
-		switch b[0] {
-		case '{':
-			var d dvBody
-			if decode(b, &d) {
-				code := scalar(d.Error.Code)
-				if code != "" || d.Error.Message != "" {
-					return fromItem(dvItem(code, d.Error.Message, r.Status))
-				}
-			} else if code := sniffValue(b, "code"); code != "" {
-				return fromItem(dvItem(code, sniffValue(b, "message"), r.Status))
-			}
-		case '<':
-			if v, ok := pageVerdict(b); ok {
-				return v
-			}
-		}
+	read := func(d *dvBody) (Verdict, bool) {
+		code := scalar(d.Error.Code)
+		return fromItem(dvItem(code, d.Error.Message, r.Status)), code != "" || d.Error.Message != ""
+	}
+	sniff := func(b []byte) (Verdict, bool) {
+		code := sniffValue(b, "code")
+		return fromItem(dvItem(code, sniffValue(b, "message"), r.Status)), code != ""
+	}
+	if v, ok := readObject(b, read, sniff); ok {
+		return v
 	}
 	return statusVerdict(r.Status)
 }

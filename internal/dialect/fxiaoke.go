@@ -46,23 +46,16 @@ func (Fxiaoke) Classify(r *Response) Verdict {
 	if r == nil {
 		return Verdict{Class: fault.Unknown}
 	}
-	b := trimSpace(r.Body)
-	if len(b) > 0 {
-		switch b[0] {
-		case '{':
-			var f fxBody
-			if decode(b, &f) {
-				if code := scalar(f.ErrorCode); code != "" {
-					return fxVerdict(code, f.ErrorMessage, r.Status)
-				}
-			} else if code := sniffValue(b, "errorCode"); code != "" {
-				return fxVerdict(code, sniffValue(b, "errorMessage"), r.Status)
-			}
-		case '<':
-			if v, ok := pageVerdict(b); ok {
-				return v
-			}
-		}
+	read := func(f *fxBody) (Verdict, bool) {
+		code := scalar(f.ErrorCode)
+		return fxVerdict(code, f.ErrorMessage, r.Status), code != ""
+	}
+	sniff := func(b []byte) (Verdict, bool) {
+		code := sniffValue(b, "errorCode")
+		return fxVerdict(code, sniffValue(b, "errorMessage"), r.Status), code != ""
+	}
+	if v, ok := readObject(trimSpace(r.Body), read, sniff); ok {
+		return v
 	}
 	return statusVerdict(r.Status)
 }

@@ -72,22 +72,10 @@ func (HubSpot) Classify(r *Response) Verdict {
 		return Verdict{Class: fault.Unknown}
 	}
 	b := trimSpace(r.Body)
-	if len(b) > 0 {
-		switch b[0] {
-		case '{':
-			var e hsError
-			if decode(b, &e) {
-				if v, ok := hsClassify(&e, b, r.Status, r.Path); ok {
-					return v
-				}
-			} else if v, ok := hsSniff(b, r.Status, r.Path); ok {
-				return v
-			}
-		case '<':
-			if v, ok := pageVerdict(b); ok {
-				return v
-			}
-		}
+	read := func(e *hsError) (Verdict, bool) { return hsClassify(e, b, r.Status, r.Path) }
+	sniff := func(b []byte) (Verdict, bool) { return hsSniff(b, r.Status, r.Path) }
+	if v, ok := readObject(b, read, sniff); ok {
+		return v
 	}
 	if r.Status == http.StatusMultiStatus {
 		// Multi-status without a readable errors[]: some items failed.

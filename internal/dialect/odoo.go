@@ -98,29 +98,18 @@ func (Odoo) Classify(r *Response) Verdict {
 		// well have "error" or "name" keys of its own.
 		return Verdict{Class: fault.OK}
 	}
-	if len(b) > 0 {
-		switch b[0] {
-		case '{':
-			var o odooBody
-			if decode(b, &o) {
-				if v, ok := odooJSON(&o, r.Status); ok {
-					return v
-				}
-			} else if v, ok := odooSniff(b, r.Status); ok {
-				return v
-			}
-		case '<':
-			if v, ok := odooXMLRPC(b, r.Status); ok {
-				return v
-			}
-			if v, ok := pageVerdict(b); ok {
-				return v
-			}
-		default:
-			if r.Status >= 400 && odooArgumentError(b) {
-				return Verdict{Class: fault.Parameter, Message: string(head(b, 500))}
-			}
+	if len(b) > 0 && b[0] == '<' {
+		if v, ok := odooXMLRPC(b, r.Status); ok {
+			return v
 		}
+	}
+	read := func(o *odooBody) (Verdict, bool) { return odooJSON(o, r.Status) }
+	sniff := func(b []byte) (Verdict, bool) { return odooSniff(b, r.Status) }
+	if v, ok := readObject(b, read, sniff); ok {
+		return v
+	}
+	if r.Status >= 400 && odooArgumentError(b) {
+		return Verdict{Class: fault.Parameter, Message: string(head(b, 500))}
 	}
 	return statusVerdict(r.Status)
 }

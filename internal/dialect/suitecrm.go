@@ -62,23 +62,10 @@ func (SuiteCRM) Classify(r *Response) Verdict {
 	if r == nil {
 		return Verdict{Class: fault.Unknown}
 	}
-	b := trimSpace(r.Body)
-	if len(b) > 0 {
-		switch b[0] {
-		case '{':
-			var s suiteBody
-			if decode(b, &s) {
-				if v, ok := suiteClassify(&s, r.Status); ok {
-					return v
-				}
-			} else if v, ok := suiteSniff(b, r.Status); ok {
-				return v
-			}
-		case '<':
-			if v, ok := pageVerdict(b); ok {
-				return v
-			}
-		}
+	read := func(s *suiteBody) (Verdict, bool) { return suiteClassify(s, r.Status) }
+	sniff := func(b []byte) (Verdict, bool) { return suiteSniff(b, r.Status) }
+	if v, ok := readObject(trimSpace(r.Body), read, sniff); ok {
+		return v
 	}
 	return suiteStatus(r.Status)
 }
