@@ -342,3 +342,18 @@ func TestPlainReadsStream(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadSuccessIsOK: a 2xx whose body was not read (Inspect said no)
+// is a success in every dialect.
+func TestUnreadSuccessIsOK(t *testing.T) {
+	for _, name := range Names() {
+		d, _ := Lookup(name)
+		for _, status := range []int{200, 201, 204} {
+			for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+				if got := d.Classify(&Response{Method: method, Path: "/api/v1/x/1", Status: status}); got.Class != fault.OK {
+					t.Errorf("%s: %s %d with no body read = %s; want ok", name, method, status, got.Class)
+				}
+			}
+		}
+	}
+}

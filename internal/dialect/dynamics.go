@@ -46,12 +46,14 @@ func (Dynamics) Classify(r *Response) Verdict {
 		return Verdict{Class: fault.Unknown}
 	}
 	b := trimSpace(r.Body)
-	if r.Status >= 200 && r.Status < 300 {
-		if strings.HasSuffix(r.Path, "/$batch") {
-			if v, ok := dvBatch(b); ok {
-				return v
-			}
+	if strings.HasSuffix(r.Path, "/$batch") && len(b) > 0 && b[0] == '-' {
+		// A multipart batch answer: its parts carry the outcomes, with
+		// 200 (continue-on-error) or the failing part's status outside.
+		if v, ok := dvBatch(b); ok {
+			return v
 		}
+	}
+	if r.Status >= 200 && r.Status < 300 {
 		return Verdict{Class: fault.OK}
 	}
 	read := func(d *dvBody) (Verdict, bool) {
@@ -75,6 +77,9 @@ func dvItem(code, msg string, status int) item {
 	c, ok := dvCode(code)
 	switch {
 	case ok:
+	case strings.HasPrefix(msg, "A validation error occurred"):
+		// Dataverse's own check of a value (length, range, format).
+		c = fault.DataFormat
 	case strings.Contains(msg, "No HTTP resource was found that matches the request URI"),
 		strings.Contains(msg, "Resource not found for the segment"),
 		strings.Contains(msg, "Could not find a property named"):

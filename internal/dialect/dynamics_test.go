@@ -32,6 +32,16 @@ OData-Version: 4.0
 	okBatch := "--batchresponse_2\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n--batchresponse_2\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 201 Created\r\n\r\n--batchresponse_2--\r\n"
 	runClassify(t, Dynamics{}, []classifyCase{
 		{
+			name: "validation error is data_format", path: "/api/data/v9.2/tasks", status: 400,
+			body: `{"error":{"code":"0x80044331","message":"A validation error occurred.  The length of the 'subject' attribute of the 'task' entity exceeded the maximum allowed length of '200'."}}`,
+			want: fault.DataFormat, code: "0x80044331",
+		},
+		{
+			name: "failed batch answered 400 is read by its part", path: "/api/data/v9.2/$batch", status: 400,
+			body: "--batchresponse_1\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{\"error\":{\"code\":\"0x80044331\",\"message\":\"A validation error occurred.\"}}\r\n--batchresponse_1--\r\n",
+			want: fault.DataFormat, code: "0x80044331",
+		},
+		{
 			name: "500 duplicate detection is conflict", path: accounts, status: 500,
 			body: `{"error":{"code":"0x80040333","message":"A record was not created or updated because a duplicate of the current record already exists."}}`,
 			want: fault.Conflict, code: "0x80040333", remediation: "SuppressDuplicateDetection",

@@ -80,6 +80,10 @@ func (Pipedrive) Classify(r *Response) Verdict {
 			}
 		}
 	}
+	if r.Status < 300 {
+		// Nothing in the body (or it was not read) says the call failed.
+		return Verdict{Class: fault.OK}
+	}
 	return pdVerdict("", "", r.Status)
 }
 

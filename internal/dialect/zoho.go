@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 
 	"github.com/crmguard/crmguard/internal/fault"
@@ -39,7 +40,40 @@ type zohoEntry struct {
 
 type zohoBody struct {
 	zohoEntry
-	Data []zohoEntry `json:"data"`
+	// Error is an OAuth error code from accounts.zoho.com's token endpoint,
+	// which answers {"error": "invalid_code"} with HTTP 200.
+	Error string `json:"error"`
+	// Data holds the per-record entries. Most APIs put them under "data";
+	// others under the resource's name ("territories", "users", "tags"),
+	// so every top-level array of entries counts.
+	Data []zohoEntry `json:"-"`
+}
+
+// UnmarshalJSON decodes the entry fields and collects the per-record
+// entries of every top-level array.
+func (z *zohoBody) UnmarshalJSON(b []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	var head struct {
+		zohoEntry
+		Error json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	z.zohoEntry, z.Error = head.zohoEntry, scalar(head.Error)
+	for _, raw := range top {
+		if raw = trimSpace(raw); len(raw) == 0 || raw[0] != '[' {
+			continue
+		}
+		var entries []zohoEntry
+		if json.Unmarshal(raw, &entries) == nil {
+			z.Data = append(z.Data, entries...)
+		}
+	}
+	return nil
 }
 
 // Classify reads a Zoho answer's code, or the per-record entries of data[].
@@ -69,6 +103,9 @@ func (Zoho) Classify(r *Response) Verdict {
 				}
 				if v, ok := aggregate(items); ok {
 					return v
+				}
+				if c, ok := oauthError(z.Error); ok && z.Code == "" {
+					return Verdict{Class: c, Code: z.Error}
 				}
 				if z.Code != "" && (z.Status == "error" || r.Status >= 300) {
 					return fromItem(zohoItem(z.zohoEntry, fallback))

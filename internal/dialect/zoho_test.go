@@ -11,6 +11,15 @@ func TestZoho_Classify(t *testing.T) {
 	const leads = "/crm/v8/Leads"
 	runClassify(t, Zoho{}, []classifyCase{
 		{
+			name: "token endpoint OAuth error inside 200", path: "/oauth/v2/token", status: 200,
+			body: `{"error":"invalid_code"}`, want: fault.Auth, code: "invalid_code",
+		},
+		{
+			name: "per-record entries under the resource name", method: http.MethodDelete, path: "/crm/v7/Users/1/territories", status: 207,
+			body: `{"territories":[{"code":"SUCCESS","details":{},"message":"ok","status":"success"},{"code":"INVALID_DATA","details":{},"message":"This user cannot be removed","status":"error"}]}`,
+			want: fault.DataFormat, code: "INVALID_DATA", partial: true,
+		},
+		{
 			name: "authorization failed is permission", path: "/crm/v8/Leads", status: 400,
 			body: `{"data":[{"code":"AUTHORIZATION_FAILED","details":{},"message":"User does not have sufficient privilege to perform this action","status":"error"}]}`,
 			want: fault.Permission, code: "AUTHORIZATION_FAILED",
