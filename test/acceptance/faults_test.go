@@ -35,11 +35,14 @@ upstreams:
 				continue
 			}
 			t.Run(d+"/"+string(kind), func(t *testing.T) {
-				id, header, ok := injectOnce(t, client, crm, in, d, kind)
+				id, header, partial, ok := injectOnce(t, client, crm, in, d, kind)
 				if !ok {
 					t.Fatalf("no sample request of %s accepts a %s fault", d, kind)
 				}
 				want := kind.Class()
+				if (kind == democrm.Partial) != (partial == "true") {
+					t.Errorf("Crmguard-Partial = %q for a %s fault", partial, kind)
+				}
 				if kind != democrm.ResetMidBody && header != want {
 					// A reset midway arrives after the headers, so the
 					// header cannot know; the record must.
@@ -67,7 +70,7 @@ upstreams:
 
 // injectOnce sends the sample requests of dialect d until one takes a
 // forced fault of kind k, and returns that call's id and class header.
-func injectOnce(t *testing.T, client *http.Client, crm *democrm.Server, in *instance, d string, k democrm.Kind) (id, class string, ok bool) {
+func injectOnce(t *testing.T, client *http.Client, crm *democrm.Server, in *instance, d string, k democrm.Kind) (id, class, partial string, ok bool) {
 	t.Helper()
 	for _, r := range democrm.SampleRequests(d) {
 		path := strings.TrimPrefix(r.Path, "/"+d)
@@ -86,6 +89,7 @@ func injectOnce(t *testing.T, client *http.Client, crm *democrm.Server, in *inst
 		resp, err := client.Do(req)
 		if err == nil {
 			id, class = resp.Header.Get("Crmguard-Call-Id"), resp.Header.Get("Crmguard-Class")
+			partial = resp.Header.Get("Crmguard-Partial")
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
@@ -98,11 +102,11 @@ func injectOnce(t *testing.T, client *http.Client, crm *democrm.Server, in *inst
 			if id == "" {
 				t.Fatalf("%s %s: no answer from crmguard: %v", r.Method, path, err)
 			}
-			return id, class, true
+			return id, class, partial, true
 		}
 		crm.ClearInjections() // this request does not fit the fault; try the next
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 func newestCall(t *testing.T, in *instance, upstream string) string {
