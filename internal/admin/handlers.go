@@ -198,6 +198,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // an API, not a page: keep "<n>" in messages readable
 	_ = enc.Encode(v) // the client may be gone
 }
 

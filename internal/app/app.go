@@ -235,6 +235,9 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
+	if runErr == nil {
+		a.log.Info("crmguard stopped; every recorded call is stored")
+	}
 	return runErr
 }
 
