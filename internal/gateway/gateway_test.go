@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -404,4 +405,52 @@ func freePort(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// TestGateway_Upgrade: a protocol upgrade (WebSocket and the like) passes
+// through with its connection intact, both ways.
+func TestGateway_Upgrade(t *testing.T) {
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want Upgrade: echo", http.StatusBadRequest)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo: " + line)
+		brw.Flush()
+	}))
+	defer crm.Close()
+	gw, rec := setup(t, crm.URL, 5*time.Second)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(gw.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(conn, "GET /crm/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 101 || resp.Header.Get(HeaderClass) != "ok" {
+		t.Fatalf("upgrade answer %d class %q; want 101 ok", resp.StatusCode, resp.Header.Get(HeaderClass))
+	}
+	io.WriteString(conn, "hello\n")
+	got, err := br.ReadString('\n')
+	if err != nil || got != "echo: hello\n" {
+		t.Errorf("after the upgrade read %q, %v; want the CRM's echo", got, err)
+	}
+	conn.Close()
+	waitRecorded(t, rec, 1)
+	if c := rec.last(t); c.Status != 101 || c.Class != fault.OK {
+		t.Errorf("recorded status %d class %s; want 101 ok", c.Status, c.Class)
+	}
 }

@@ -103,7 +103,13 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	} else {
 		h.Del(HeaderPartial)
 	}
-	if resp.Body != nil && resp.Body != http.NoBody {
+	// A 101 Switching Protocols body is the raw connection, which
+	// ReverseProxy needs as an io.ReadWriteCloser to splice both ways: it is
+	// left untouched and the call ends when the upgrade is answered.
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		x.w.status = resp.StatusCode // written on the hijacked connection, not through x.w
+	}
+	if resp.Body != nil && resp.Body != http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols {
 		x.respBody = newTap(resp.Body, 0)
 		resp.Body = x.respBody
 	}
