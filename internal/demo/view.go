@@ -3,6 +3,7 @@ package demo
 import (
 	"cmp"
 	"context"
+
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/democrm"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
@@ -21,6 +23,7 @@ import (
 type records interface {
 	Rollups(ctx context.Context, since, until time.Time) ([]rollup.Row, error)
 	ListIncidents(ctx context.Context, q incident.Query) ([]incident.Incident, error)
+	GetCall(ctx context.Context, id call.ID) (*call.Call, error)
 }
 
 // view renders what crmguard recorded: on a terminal it redraws once a
@@ -82,6 +85,16 @@ func (v *view) read(ctx context.Context) (snapshot, error) {
 	// The top incidents are the ones that hit the most calls.
 	slices.SortStableFunc(s.incidents, func(a, b incident.Incident) int { return cmp.Compare(b.Count, a.Count) })
 	s.incidents = s.incidents[:min(len(s.incidents), 5)]
+	// An incident's message is its grouping key, with names and numbers
+	// taken out; the latest call in it shows the actual (redacted) words.
+	for i := range s.incidents {
+		in := &s.incidents[i]
+		if n := len(in.SampleCalls); n > 0 {
+			if c, err := v.db.GetCall(ctx, call.ID(in.SampleCalls[n-1])); err == nil && c.Message != "" {
+				in.Message = c.Message
+			}
+		}
+	}
 	return s, err
 }
 
