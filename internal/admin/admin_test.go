@@ -148,9 +148,12 @@ func TestAdmin_NotFound(t *testing.T) {
 }
 
 func TestAdmin_ResolveIncident(t *testing.T) {
-	s := &memStore{incidents: []incident.Incident{{Fingerprint: "fp1", Class: fault.Server, State: incident.Open}}}
+	s := &memStore{
+		incidents: []incident.Incident{{Fingerprint: "fp1", Class: fault.Server, State: incident.Open, Message: `Invalid field "…"`, SampleCalls: []string{"01M84937JW7P9ZDDG002KS4001"}}},
+		calls:     []*call.Call{{ID: "01M84937JW7P9ZDDG002KS4001", Message: `Invalid field "Loyalty__c"`}},
+	}
 	resp, body := serve(t, s, "POST", "/api/v1/incidents/fp1/resolve", tok)
-	if resp.StatusCode != 200 || s.resolved != "fp1" || body["fingerprint"] != "fp1" {
+	if resp.StatusCode != 200 || s.resolved != "fp1" || body["fingerprint"] != "fp1" || body["latest_message"] != `Invalid field "Loyalty__c"` {
 		t.Errorf("resolve: %d %v (resolved %q)", resp.StatusCode, body, s.resolved)
 	}
 	if resp, _ := serve(t, s, "POST", "/api/v1/incidents/nope/resolve", tok); resp.StatusCode != 404 {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -99,7 +100,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		Incidents []incidentJSON `json:"incidents"`
 	}{Incidents: make([]incidentJSON, 0, len(list))}
 	for _, in := range list {
-		out.Incidents = append(out.Incidents, toIncidentJSON(in))
+		out.Incidents = append(out.Incidents, s.withLatest(r.Context(), in))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -112,8 +113,20 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internal(w, "reading incident", err)
 	default:
-		writeJSON(w, http.StatusOK, toIncidentJSON(in))
+		writeJSON(w, http.StatusOK, s.withLatest(r.Context(), in))
 	}
+}
+
+// withLatest renders an incident with the message of its latest sample
+// call, when that call is still stored.
+func (s *Server) withLatest(ctx context.Context, in incident.Incident) incidentJSON {
+	j := toIncidentJSON(in)
+	if n := len(in.SampleCalls); n > 0 {
+		if c, err := s.opts.Store.GetCall(ctx, call.ID(in.SampleCalls[n-1])); err == nil {
+			j.LatestMessage = c.Message
+		}
+	}
+	return j
 }
 
 func (s *Server) resolveIncident(w http.ResponseWriter, r *http.Request) {
@@ -199,7 +212,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // an API, not a page: keep "<n>" in messages readable
-	_ = enc.Encode(v) // the client may be gone
+	_ = enc.Encode(v)        // the client may be gone
 }
 
 func writeError(w http.ResponseWriter, status int, detail string) {

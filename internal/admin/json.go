@@ -49,20 +49,23 @@ func toCallJSON(c *call.Call, samples bool) callJSON {
 }
 
 type incidentJSON struct {
-	Fingerprint string     `json:"fingerprint"`
-	State       string     `json:"state"`
-	Upstream    string     `json:"upstream"`
-	Operation   string     `json:"operation"`
-	Class       string     `json:"class"`
-	VendorCode  string     `json:"vendor_code,omitempty"`
-	Message     string     `json:"message"`
-	Count       int64      `json:"count"`
-	FirstSeen   time.Time  `json:"first_seen"`
-	LastSeen    time.Time  `json:"last_seen"`
-	SampleCalls []string   `json:"sample_calls"`
-	Remediation string     `json:"remediation"`
-	Reopened    int        `json:"reopened"`
-	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	State       string `json:"state"`
+	Upstream    string `json:"upstream"`
+	Operation   string `json:"operation"`
+	Class       string `json:"class"`
+	VendorCode  string `json:"vendor_code,omitempty"`
+	Message     string `json:"message"`
+	// LatestMessage is the message of the incident's latest sample call,
+	// with the names and numbers the grouping message leaves out.
+	LatestMessage string     `json:"latest_message,omitempty"`
+	Count         int64      `json:"count"`
+	FirstSeen     time.Time  `json:"first_seen"`
+	LastSeen      time.Time  `json:"last_seen"`
+	SampleCalls   []string   `json:"sample_calls"`
+	Remediation   string     `json:"remediation"`
+	Reopened      int        `json:"reopened"`
+	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
 }
 
 func toIncidentJSON(in incident.Incident) incidentJSON {
