@@ -52,10 +52,27 @@ type Options struct {
 	Store    Store
 	Gatherer prometheus.Gatherer
 	// Ready reports whether crmguard can serve: nil when it can.
-	Ready  func(ctx context.Context) error
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// Upstreams reports each upstream's endpoints and their circuit
+	// breakers; nil serves an empty list.
+	Upstreams func() []UpstreamStatus
+	Logger    *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+}
+
+// UpstreamStatus is one upstream's endpoints, for GET /api/v1/upstreams.
+type UpstreamStatus struct {
+	Name      string
+	Endpoints []EndpointStatus
+}
+
+// EndpointStatus is one endpoint (the primary or a failover) and the state
+// of its circuit breaker.
+type EndpointStatus struct {
+	URL     string
+	Breaker string // closed, half-open or open
+	Since   time.Time
 }
 
 // Server is the admin handler.
@@ -83,6 +100,7 @@ func New(opts Options) *Server {
 	api("GET /api/v1/incidents/{fingerprint}", s.getIncident)
 	api("POST /api/v1/incidents/{fingerprint}/resolve", s.resolveIncident)
 	api("GET /api/v1/stats", s.stats)
+	api("GET /api/v1/upstreams", s.upstreams)
 	api("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see docs/admin-api.md")
 	})

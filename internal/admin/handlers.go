@@ -224,3 +224,28 @@ func writeError(w http.ResponseWriter, status int, detail string) {
 		Detail string `json:"detail"`
 	}{http.StatusText(status), status, detail})
 }
+
+func (s *Server) upstreams(w http.ResponseWriter, _ *http.Request) {
+	type endpointJSON struct {
+		URL     string    `json:"url"`
+		Breaker string    `json:"breaker"`
+		Since   time.Time `json:"since"`
+	}
+	type upstreamJSON struct {
+		Name      string         `json:"name"`
+		Endpoints []endpointJSON `json:"endpoints"`
+	}
+	out := struct {
+		Upstreams []upstreamJSON `json:"upstreams"`
+	}{Upstreams: []upstreamJSON{}}
+	if s.opts.Upstreams != nil {
+		for _, u := range s.opts.Upstreams() {
+			j := upstreamJSON{Name: u.Name, Endpoints: []endpointJSON{}}
+			for _, e := range u.Endpoints {
+				j.Endpoints = append(j.Endpoints, endpointJSON{URL: e.URL, Breaker: e.Breaker, Since: e.Since.UTC()})
+			}
+			out.Upstreams = append(out.Upstreams, j)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -19,11 +19,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/crmguard/crmguard/internal/admin"
+	"github.com/crmguard/crmguard/internal/breaker"
 	"github.com/crmguard/crmguard/internal/config"
 	"github.com/crmguard/crmguard/internal/gateway"
 	"github.com/crmguard/crmguard/internal/janitor"
 	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/redact"
+	"github.com/crmguard/crmguard/internal/retry"
 	"github.com/crmguard/crmguard/internal/store"
 	"github.com/crmguard/crmguard/internal/upstream"
 )
@@ -48,6 +50,8 @@ type App struct {
 	Gateway  *gateway.Gateway
 	janitor  *janitor.Janitor
 	registry *prometheus.Registry
+
+	transports []namedTransport
 
 	gatewayLn, adminLn net.Listener
 	gatewaySrv         *http.Server
@@ -121,11 +125,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		Registerer:  a.registry,
 	})
 	adminHandler := admin.New(admin.Options{
-		Token:    token,
-		Store:    a.Store,
-		Gatherer: a.registry,
-		Ready:    a.Store.Ping,
-		Logger:   a.log.With("component", "admin"),
+		Token:     token,
+		Store:     a.Store,
+		Gatherer:  a.registry,
+		Ready:     a.Store.Ping,
+		Upstreams: a.upstreamStatus,
+		Logger:    a.log.With("component", "admin"),
 	})
 
 	if a.gatewayLn, err = listen(ctx, "gateway", cfg.Listen); err != nil {
@@ -153,9 +158,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 }
 
 // upstreams builds the gateway's view of each configured upstream, with
-// its dialect and outbound transport.
+// its dialect and outbound transport (retries, breakers, failover).
 func (a *App) upstreams() ([]gateway.Upstream, error) {
 	var ups []gateway.Upstream
+	metrics := upstream.NewMetrics(a.registry)
 	for _, u := range a.cfg.Upstreams {
 		d, err := dialectFor(u.Dialect)
 		if err != nil {
@@ -165,20 +171,68 @@ func (a *App) upstreams() ([]gateway.Upstream, error) {
 		if err != nil {
 			return nil, fmt.Errorf("upstream %s: url: %w", u.Name, err)
 		}
+		var failover []*url.URL
+		for i, f := range u.Failover {
+			fu, err := url.Parse(f)
+			if err != nil {
+				return nil, fmt.Errorf("upstream %s: failover[%d]: %w", u.Name, i, err)
+			}
+			failover = append(failover, fu)
+		}
 		header := u.ClientHeader
 		if header == "" {
 			header = a.cfg.ClientHeader
 		}
+		tr := upstream.New(d, upstream.Options{
+			Name:         u.Name,
+			InspectBytes: int64(a.cfg.Recording.InspectBytes),
+			URL:          target,
+			Failover:     failover,
+			Retry: retry.Policy{
+				Attempts:   u.Retry.Attempts,
+				Backoff:    time.Duration(u.Retry.Backoff),
+				MaxBackoff: time.Duration(u.Retry.MaxBackoff),
+			},
+			Budget: float64(u.Retry.Budget),
+			Breaker: breaker.Options{
+				FailureRatio: float64(u.Breaker.FailureRatio),
+				MinCalls:     u.Breaker.MinCalls,
+				Window:       time.Duration(u.Breaker.Window),
+				Cooldown:     time.Duration(u.Breaker.Cooldown),
+			},
+			Logger:  a.log.With("component", "upstream", "upstream", u.Name),
+			Metrics: metrics,
+		})
+		a.transports = append(a.transports, namedTransport{u.Name, tr})
 		ups = append(ups, gateway.Upstream{
 			Name:         u.Name,
 			URL:          target,
 			Dialect:      d,
 			Timeout:      time.Duration(u.Timeout),
 			ClientHeader: header,
-			Transport:    upstream.New(d, upstream.Options{InspectBytes: int64(a.cfg.Recording.InspectBytes), BasePath: target.Path}),
+			Transport:    tr,
 		})
 	}
 	return ups, nil
+}
+
+// namedTransport is an upstream's outbound transport, for the admin API.
+type namedTransport struct {
+	name string
+	tr   *upstream.Transport
+}
+
+// upstreamStatus reports every upstream's endpoints and breakers.
+func (a *App) upstreamStatus() []admin.UpstreamStatus {
+	out := make([]admin.UpstreamStatus, 0, len(a.transports))
+	for _, n := range a.transports {
+		s := admin.UpstreamStatus{Name: n.name}
+		for _, e := range n.tr.Endpoints() {
+			s.Endpoints = append(s.Endpoints, admin.EndpointStatus{URL: e.URL, Breaker: e.Breaker, Since: e.Since})
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func listen(ctx context.Context, what, addr string) (net.Listener, error) {

@@ -84,6 +84,64 @@ type Upstream struct {
 
 	// ClientHeader overrides the top-level client_header for this upstream.
 	ClientHeader string `yaml:"client_header"`
+
+	// Failover lists further base URLs of the same CRM API, tried in order
+	// when the endpoints before them have an open circuit breaker. Each
+	// has its own breaker; a base path in them is kept as in url.
+	Failover []string `yaml:"failover,omitempty"`
+
+	// Retry says when a failed call is sent again.
+	Retry Retry `yaml:"retry"`
+
+	// Breaker configures the circuit breaker of each endpoint.
+	Breaker Breaker `yaml:"breaker"`
+}
+
+// Retry says how a failed call is retried. Only retryable classes are
+// retried, and only when it is safe: always if the request never reached
+// the CRM, afterwards only idempotent methods and writes the dialect or an
+// Idempotency-Key make idempotent. Waits are exponential with full jitter,
+// or what the CRM asks for (Retry-After, rate-limit reset headers), and
+// never outlast the call's timeout.
+type Retry struct {
+	// Attempts is the most attempts per call, the first included; 1 turns
+	// retries off. Default 3.
+	Attempts int `yaml:"attempts"`
+
+	// Backoff is the base wait before the first retry; each retry may wait
+	// up to twice as long as the one before. Default 200ms.
+	Backoff Duration `yaml:"backoff"`
+
+	// MaxBackoff caps a single wait. Default 5s.
+	MaxBackoff Duration `yaml:"max_backoff"`
+
+	// Budget caps retries at this share of the upstream's calls over the
+	// last ten seconds (plus ten retries a second), so a failing CRM is not
+	// hammered; 0 turns retries off but for calls that never reached the
+	// CRM. Write 0.2 or "20%". Default 0.2.
+	Budget Ratio `yaml:"budget"`
+}
+
+// Breaker configures an endpoint's circuit breaker: when the share of
+// failed calls (network, timeout, server, unavailable) over the window
+// reaches FailureRatio with at least MinCalls calls, the breaker opens and
+// calls fail fast with class unavailable for the cooldown; then a few
+// probe calls decide whether it closes again.
+type Breaker struct {
+	// FailureRatio is the share of failed calls that opens the breaker,
+	// above 0 and at most 1 (0.5 or "50%"). Default 0.5.
+	FailureRatio Ratio `yaml:"failure_ratio"`
+
+	// MinCalls is the fewest calls in the window before the breaker may
+	// open. Default 20.
+	MinCalls int `yaml:"min_calls"`
+
+	// Window is the span over which calls are counted. Default 30s.
+	Window Duration `yaml:"window"`
+
+	// Cooldown is how long the breaker stays open before it lets probe
+	// calls through. Default 15s.
+	Cooldown Duration `yaml:"cooldown"`
 }
 
 // Recording tunes call recording.

@@ -123,7 +123,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 	}
 	t := v.Type()
 	switch {
-	case t == reflect.TypeFor[Duration](), t == reflect.TypeFor[ByteSize](),
+	case t == reflect.TypeFor[Duration](), t == reflect.TypeFor[ByteSize](), t == reflect.TypeFor[Ratio](),
 		t.Kind() == reflect.String, t.Kind() == reflect.Int, t == reflect.TypeFor[*bool]():
 		d.decodeScalar(n, use, v, path)
 	case isNull(n):

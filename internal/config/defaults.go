@@ -21,6 +21,14 @@ const (
 	defaultLogFormat      = "text"
 	defaultDialect        = "generic"
 	defaultTimeout        = Duration(30 * time.Second)
+	defaultAttempts       = 3
+	defaultBackoff        = Duration(200 * time.Millisecond)
+	defaultMaxBackoff     = Duration(5 * time.Second)
+	defaultBudget         = 0.2
+	defaultFailureRatio   = 0.5
+	defaultMinCalls       = 20
+	defaultWindow         = Duration(30 * time.Second)
+	defaultCooldown       = Duration(15 * time.Second)
 )
 
 // ApplyDefaults sets every field that holds its zero value (and
@@ -62,6 +70,14 @@ func (c *Config) ApplyDefaults() {
 func (u *Upstream) applyDefaults() {
 	setZero(&u.Dialect, defaultDialect)
 	setZero(&u.Timeout, defaultTimeout)
+	setZero(&u.Retry.Attempts, defaultAttempts)
+	setZero(&u.Retry.Backoff, defaultBackoff)
+	setZero(&u.Retry.MaxBackoff, defaultMaxBackoff)
+	setZero(&u.Retry.Budget, defaultBudget)
+	setZero(&u.Breaker.FailureRatio, defaultFailureRatio)
+	setZero(&u.Breaker.MinCalls, defaultMinCalls)
+	setZero(&u.Breaker.Window, defaultWindow)
+	setZero(&u.Breaker.Cooldown, defaultCooldown)
 }
 
 // setZero sets *p to v when *p is the zero value.

@@ -69,8 +69,13 @@ var validFixtures = []struct {
 		Incidents: Incidents{ResolveAfter: Duration(90 * time.Minute)},
 		Log:       Log{Level: "debug", Format: "json"},
 		Upstreams: []Upstream{
-			{Name: "sf", URL: "https://example.my.salesforce.com", Dialect: "salesforce", Timeout: Duration(20 * time.Second), ClientHeader: "X-Integration"},
-			{Name: "hubspot-eu", URL: "http://hubspot.internal:8443/base/path", Dialect: "hubspot", Timeout: Duration(2 * time.Minute)},
+			{
+				Name: "sf", URL: "https://example.my.salesforce.com", Dialect: "salesforce", Timeout: Duration(20 * time.Second), ClientHeader: "X-Integration",
+				Failover: []string{"https://example-backup.my.salesforce.com"},
+				Retry:    Retry{Attempts: 5, Backoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(2 * time.Second), Budget: 0.1},
+				Breaker:  Breaker{FailureRatio: 0.25, MinCalls: 50, Window: Duration(time.Minute), Cooldown: Duration(30 * time.Second)},
+			},
+			withDefaults(Upstream{Name: "hubspot-eu", URL: "http://hubspot.internal:8443/base/path", Dialect: "hubspot", Timeout: Duration(2 * time.Minute)}),
 		},
 	}},
 	{"env", defaultsWith(func(c *Config) {
@@ -97,7 +102,7 @@ var invalidFixtures = []struct {
 		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, upstreams)`,
 	}},
 	{"unknown_nested_key", []string{
-		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header)`,
+		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker)`,
 		`unknown_nested_key.yaml:9:3: recording: unknown key "bufer" (did you mean "buffer"?; known keys: buffer, batch, flush_interval, rollup_interval, sample_bytes, inspect_bytes, mask_personal_data)`,
 		`unknown_nested_key.yaml:10:3: recording: unknown key "sample-bytes" (did you mean "sample_bytes"?;`,
 	}},
@@ -222,7 +227,7 @@ var invalidFixtures = []struct {
 		`bad_header.yaml:5:20: upstreams[0].client_header: invalid header name "X-Client:Id":`,
 	}},
 	{"alias_cycle", []string{
-		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout or client_header, found a list`,
+		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry or breaker, found a list`,
 	}},
 	{"merge_cycle", []string{
 		`merge_cycle.yaml:3:9: upstreams[0]: anchor "u" merges itself`,
@@ -385,4 +390,11 @@ func TestLoad_tooManyAliases(t *testing.T) {
 	if want := "too many alias expansions"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %v; want one saying %q", err, want)
 	}
+}
+
+// withDefaults returns u with its unset fields defaulted, as Load does for
+// each upstream in a file.
+func withDefaults(u Upstream) Upstream {
+	u.applyDefaults()
+	return u
 }

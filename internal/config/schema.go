@@ -83,6 +83,8 @@ func describeType(t reflect.Type) string {
 		return `a duration such as "30s"`
 	case t == reflect.TypeFor[ByteSize]():
 		return `a size such as "4KiB"`
+	case t == reflect.TypeFor[Ratio]():
+		return `a share such as 0.2 or "20%"`
 	case t == reflect.TypeFor[*bool]():
 		return "true or false"
 	case t.Kind() == reflect.Int:

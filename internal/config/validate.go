@@ -197,6 +197,30 @@ func (v *validator) upstream(p string, u Upstream) {
 		v.add(p+".timeout", "%s is longer than the %s maximum; write a duration such as %s (the default)", u.Timeout, maxTimeout, defaultTimeout)
 	}
 	v.header(p+".client_header", u.ClientHeader)
+	for i, f := range u.Failover {
+		v.upstreamURL(fmt.Sprintf("%s.failover[%d]", p, i), f)
+	}
+	r := u.Retry
+	if r.Attempts < 1 || r.Attempts > 10 {
+		v.add(p+".retry.attempts", "must be from 1 (no retries) to 10, got %d; the default is %d", r.Attempts, defaultAttempts)
+	}
+	v.positive(p+".retry.backoff", r.Backoff, defaultBackoff)
+	v.positive(p+".retry.max_backoff", r.MaxBackoff, defaultMaxBackoff)
+	if r.MaxBackoff > 0 && r.Backoff > r.MaxBackoff {
+		v.add(p+".retry.max_backoff", "%s is shorter than retry.backoff %s; the first wait could never happen", r.MaxBackoff, r.Backoff)
+	}
+	if r.Budget < 0 || r.Budget > 1 {
+		v.add(p+".retry.budget", "must be a share from 0 to 1, such as %s (retries at most a fifth of calls), got %s", Ratio(defaultBudget), r.Budget)
+	}
+	b := u.Breaker
+	if b.FailureRatio <= 0 || b.FailureRatio > 1 {
+		v.add(p+".breaker.failure_ratio", "must be above 0 and at most 1, such as %s, got %s", Ratio(defaultFailureRatio), b.FailureRatio)
+	}
+	if b.MinCalls < 1 {
+		v.add(p+".breaker.min_calls", "must be at least 1, got %d; the default is %d", b.MinCalls, defaultMinCalls)
+	}
+	v.positive(p+".breaker.window", b.Window, defaultWindow)
+	v.positive(p+".breaker.cooldown", b.Cooldown, defaultCooldown)
 }
 
 // upstreamURL checks an upstream's base URL.

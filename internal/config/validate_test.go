@@ -84,8 +84,8 @@ func TestValidate(t *testing.T) {
 		}},
 		{"upstream problems", func(c *Config) {
 			c.Upstreams = append(c.Upstreams,
-				Upstream{Name: "sf", URL: "https://x.example.com", Dialect: "generic", Timeout: Duration(-time.Second)},
-				Upstream{Name: strings.Repeat("a", 64), URL: "//x.example.com", Dialect: "hubspot", Timeout: Duration(time.Second), ClientHeader: "Bad Header"},
+				withDefaults(Upstream{Name: "sf", URL: "https://x.example.com", Dialect: "generic", Timeout: Duration(-time.Second)}),
+				withDefaults(Upstream{Name: strings.Repeat("a", 64), URL: "//x.example.com", Dialect: "hubspot", Timeout: Duration(time.Second), ClientHeader: "Bad Header"}),
 			)
 		}, []string{
 			"upstreams[1].timeout: must be greater than 0, got -1s",
@@ -93,6 +93,20 @@ func TestValidate(t *testing.T) {
 			`upstreams[2].name: invalid name "aaaa`,
 			`upstreams[2].url: "//x.example.com" is not an absolute URL`,
 			`upstreams[2].client_header: invalid header name "Bad Header"`,
+		}},
+		{"retry and breaker", func(c *Config) {
+			u := &c.Upstreams[0]
+			u.Failover = []string{"ftp://backup.example.com"}
+			u.Retry = Retry{Attempts: 11, Backoff: Duration(time.Second), MaxBackoff: Duration(time.Millisecond), Budget: 2}
+			u.Breaker = Breaker{FailureRatio: 0, MinCalls: 0, Window: 0, Cooldown: Duration(time.Second)}
+		}, []string{
+			`upstreams[0].failover[0]:`,
+			"upstreams[0].retry.attempts: must be from 1 (no retries) to 10, got 11",
+			"upstreams[0].retry.max_backoff: 1ms is shorter than retry.backoff 1s",
+			"upstreams[0].retry.budget: must be a share from 0 to 1",
+			"upstreams[0].breaker.failure_ratio: must be above 0 and at most 1",
+			"upstreams[0].breaker.min_calls: must be at least 1, got 0",
+			"upstreams[0].breaker.window: must be greater than 0",
 		}},
 		{"stores", func(c *Config) { c.Store = "sqlite://" }, []string{`store: missing database file in "sqlite://"`}},
 		{"store without scheme", func(c *Config) { c.Store = "user:pw@host/db" }, []string{"store: not a URL (value not shown"}},

@@ -56,3 +56,13 @@ type Dialect interface {
 	// "v59.0", or "" if the path names none.
 	Version(path string) string
 }
+
+// IdempotentWriter is implemented by dialects that know writes of their
+// CRM which have the same effect when sent twice, such as an upsert by
+// external id: crmguard may then send such a write again after a failure
+// that may have reached the CRM.
+type IdempotentWriter interface {
+	// IdempotentWrite reports whether a request with this method and path
+	// (below the upstream's base) is an idempotent write.
+	IdempotentWrite(method, path string) bool
+}

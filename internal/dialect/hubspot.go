@@ -248,3 +248,19 @@ func hsSniff(b []byte, status int, path string) (Verdict, bool) {
 	}
 	return v, true
 }
+
+var _ IdempotentWriter = HubSpot{}
+
+// IdempotentWrite reports HubSpot's upserts (batch/upsert with an
+// idProperty), batch updates by id and PATCH updates as idempotent: each
+// sets the same properties again (research/crm-apis.md §2.4). Creates are
+// not.
+func (HubSpot) IdempotentWrite(method, path string) bool {
+	switch {
+	case method == http.MethodPatch:
+		return true
+	case method == http.MethodPost:
+		return strings.HasSuffix(path, "/batch/upsert") || strings.HasSuffix(path, "/batch/update")
+	}
+	return false
+}

@@ -455,3 +455,13 @@ func sfStatusRemediation(status int, c fault.Class) string {
 	}
 	return ""
 }
+
+var _ IdempotentWriter = Salesforce{}
+
+// IdempotentWrite reports PATCH on sObject resources as idempotent: an
+// update by id or an upsert by external id sets the same fields again
+// (research/crm-apis.md §1.5), and sObject Collections PATCH updates
+// records by their ids. POST creates and is not.
+func (Salesforce) IdempotentWrite(method, path string) bool {
+	return method == http.MethodPatch && (strings.Contains(path, "/sobjects/") || strings.HasSuffix(path, "/sobjects"))
+}

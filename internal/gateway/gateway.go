@@ -27,6 +27,9 @@ const (
 	HeaderClass      = "Crmguard-Class"
 	HeaderVendorCode = "Crmguard-Vendor-Code"
 	HeaderPartial    = "Crmguard-Partial"
+	// HeaderBreaker is "open" on calls refused without being sent because
+	// every endpoint's circuit breaker is open.
+	HeaderBreaker = "Crmguard-Breaker"
 )
 
 // Recorder takes finished calls. Record must not block: recording never

@@ -18,6 +18,7 @@ type problem struct {
 	Remediation string
 	CallID      call.ID
 	Upstream    string
+	Header      http.Header // further response headers
 }
 
 // titles are the short, fixed summaries per class (RFC 9457 §3.1.3: the
@@ -60,6 +61,9 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	h := w.Header()
 	for k := range h {
 		delete(h, k) // nothing of a half-received upstream answer leaks into ours
+	}
+	for k, v := range p.Header {
+		h[k] = v
 	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,7 +139,19 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	case fault.Canceled:
 		status = statusClientClosed
 	}
+	var extra http.Header
+	var open *upstream.OpenError
+	if errors.As(err, &open) {
+		// Failing fast while the CRM is failing: say so, and when to come
+		// back (RFC 9110 §10.2.3).
+		status = http.StatusServiceUnavailable
+		extra = http.Header{
+			HeaderBreaker: {"open"},
+			"Retry-After": {strconv.Itoa(int(max(open.RetryIn.Seconds(), 1)))},
+		}
+	}
 	writeProblem(w, problem{
+		Header:      extra,
 		Status:      status,
 		Class:       class,
 		Detail:      g.redactor.Text(err.Error(), nil),

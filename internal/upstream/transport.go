@@ -13,13 +13,19 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/crmguard/crmguard/internal/breaker"
 	"github.com/crmguard/crmguard/internal/dialect"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/retry"
 )
 
 // Outcome is what the outbound path learned about one call. The sender puts
@@ -49,36 +55,109 @@ func OutcomeFrom(ctx context.Context) *Outcome {
 	return o
 }
 
-// Transport sends requests to one CRM and classifies the answers in its
-// dialect.
+// Transport sends requests to one CRM — its primary endpoint, or a
+// failover endpoint while the primary's circuit breaker is open — retries
+// them when that is safe and worth it, and classifies the answers in the
+// CRM's dialect.
 type Transport struct {
-	base     http.RoundTripper
-	dialect  dialect.Dialect
-	inspect  int64
-	basePath string
+	name      string
+	base      http.RoundTripper
+	dialect   dialect.Dialect
+	inspect   int64
+	basePath  string
+	endpoints []*endpoint
+	retry     retry.Policy
+	budget    *retry.Budget
+	replay    int64
+	now       func() time.Time
+	rand      func() float64
+	log       *slog.Logger
+	m         *Metrics
 }
 
-// Options tune a Transport.
+// Options tune a Transport. Zero fields take the defaults in brackets.
 type Options struct {
-	// Base sends the requests. Nil means a new transport from NewBase.
+	// Name is the upstream's name, for metrics and logs.
+	Name string
+	// Base sends the requests [a new transport from NewBase].
 	Base http.RoundTripper
-	// InspectBytes is the most of a body read to classify it; default 1 MiB.
+	// InspectBytes is the most of a body read to classify it [1 MiB].
 	InspectBytes int64
-	// BasePath is the path of the upstream's URL. It is removed from the
-	// request path the dialect sees, so an Odoo behind https://host/erp is
-	// still recognised by its /jsonrpc endpoint.
-	BasePath string
+	// URL is the primary endpoint: the upstream's configured url. Requests
+	// arrive aimed at it. Its path is removed from the request path the
+	// dialect sees, so an Odoo behind https://host/erp is still
+	// recognised by its /jsonrpc endpoint.
+	URL *url.URL
+	// Failover lists further endpoints, tried in order while the ones
+	// before have an open breaker.
+	Failover []*url.URL
+	// Retry is the retry policy [retry.Default()].
+	Retry retry.Policy
+	// Budget is the share of calls that may be retries [0.2].
+	Budget float64
+	// Breaker configures each endpoint's breaker; OnChange is set here.
+	Breaker breaker.Options
+	// ReplayBytes is the largest request body kept to send again [1 MiB].
+	// A call with a larger body is retried only if it never reached the CRM.
+	ReplayBytes int64
+	Now         func() time.Time
+	Rand        func() float64 // uniform in [0, 1), for backoff jitter [math/rand/v2]
+	Logger      *slog.Logger
+	// Metrics are shared by the transports of every upstream [none kept].
+	Metrics *Metrics
 }
 
 // New returns a Transport for a CRM speaking d.
-func New(d dialect.Dialect, opts Options) *Transport {
-	if opts.Base == nil {
-		opts.Base = NewBase()
+func New(d dialect.Dialect, o Options) *Transport {
+	if o.Base == nil {
+		o.Base = NewBase()
 	}
-	if opts.InspectBytes <= 0 {
-		opts.InspectBytes = 1 << 20
+	if o.InspectBytes <= 0 {
+		o.InspectBytes = 1 << 20
 	}
-	return &Transport{base: opts.Base, dialect: d, inspect: opts.InspectBytes, basePath: strings.TrimSuffix(opts.BasePath, "/")}
+	if o.ReplayBytes <= 0 {
+		o.ReplayBytes = 1 << 20
+	}
+	if o.URL == nil {
+		o.URL = &url.URL{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	if o.Budget <= 0 {
+		o.Budget = 0.2
+	}
+	if o.Breaker.Now == nil {
+		o.Breaker.Now = o.Now
+	}
+	t := &Transport{
+		name: o.Name, base: o.Base, dialect: d, inspect: o.InspectBytes,
+		basePath: strings.TrimSuffix(o.URL.Path, "/"),
+		retry:    o.Retry, budget: retry.NewBudget(o.Budget, 10, o.Now), replay: o.ReplayBytes,
+		now: o.Now, rand: o.Rand, log: o.Logger, m: o.Metrics,
+	}
+	for _, u := range append([]*url.URL{o.URL}, o.Failover...) {
+		t.endpoints = append(t.endpoints, newEndpoint(u, o.Breaker, t.breakerChanged))
+	}
+	for _, e := range t.endpoints {
+		t.m.breakerState.WithLabelValues(t.name, e.label).Set(0)
+	}
+	return t
+}
+
+func (t *Transport) breakerChanged(e *endpoint, from, to breaker.State) {
+	t.m.breakerState.WithLabelValues(t.name, e.label).Set(float64(to))
+	t.m.breakerChanges.WithLabelValues(t.name, e.label, to.String()).Inc()
+	t.log.Warn("circuit breaker changed state", "upstream", t.name, "endpoint", e.label, "from", from.String(), "to", to.String())
 }
 
 // NewBase returns the http.Transport crmguard uses towards CRMs: proxies
@@ -105,18 +184,85 @@ func NewBase() *http.Transport {
 	}
 }
 
-// RoundTrip sends req once and classifies the answer. A transport failure
-// is returned as a *fault.Error. A response the dialect needs to read is
-// read up to the inspection limit and handed on with its body intact.
+// RoundTrip sends req, again when the answer says that is safe and worth
+// it, and returns the last answer. A transport failure is returned as a
+// *fault.Error; a call refused because every endpoint's breaker is open
+// gets one wrapping an *OpenError.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	o := OutcomeFrom(req.Context())
 	if o == nil {
 		o = &Outcome{}
 	}
-	o.Attempts++
-	resp, err := t.base.RoundTrip(req)
+	body, err := t.replayable(req)
 	if err != nil {
-		o.Err = err
+		return nil, t.failed(o, fault.Canceled, "read request body", err)
+	}
+	idempotent := t.idempotent(req)
+	t.budget.Request()
+	for attempt := 1; ; attempt++ {
+		resp, reached, err := t.attempt(req, o, body)
+		v := o.Verdict
+		d := retry.Decide(retry.Input{
+			Class: v.Class, Method: req.Method, Reached: reached,
+			Idempotent: idempotent && body.again, Transient: v.Transient, Partial: v.Partial,
+		})
+		if !d.Retry || !t.retry.Allows(attempt+1) || (reached && !body.again) || errors.Is(err, ErrBreakerOpen) {
+			return resp, err
+		}
+		wait := t.retry.Delay(attempt, t.rand)
+		told := false
+		if resp != nil {
+			var w time.Duration
+			if w, told = retry.Wait(resp.Header, t.now()); told && w > wait {
+				wait = w
+			}
+		}
+		if v.Class == fault.RateLimit && !told {
+			// A quota the CRM gave no reset time for (Salesforce's daily
+			// REQUEST_LIMIT_EXCEEDED) will not be back in a backoff's
+			// time: another attempt would only burn a call.
+			return resp, err
+		}
+		if dl, ok := req.Context().Deadline(); ok && t.now().Add(wait).After(dl) {
+			return resp, err // the wait would outlast the call
+		}
+		if !t.budget.Allow() {
+			t.m.budgetExhausted.WithLabelValues(t.name).Inc()
+			return resp, err
+		}
+		if resp != nil {
+			drain(resp)
+		}
+		t.m.retries.WithLabelValues(t.name, v.Class.String()).Inc()
+		if !sleep(req.Context(), wait) {
+			return nil, t.failed(o, fault.FromError(req.Context().Err()), "wait to retry", req.Context().Err())
+		}
+	}
+}
+
+// attempt sends req once to the first endpoint whose breaker allows it and
+// classifies the answer into o. reached reports whether the request may
+// have reached the CRM: anything after its headers were written.
+func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (resp *http.Response, reached bool, err error) {
+	e, done, err := t.pick()
+	if err != nil {
+		return nil, false, t.failed(o, fault.Unavailable, "circuit breaker", err)
+	}
+	o.Attempts++
+	// A shallow copy: the transport reads the headers but does not change
+	// them, so they need no copying on the hot path.
+	out := req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteHeaders: func() { reached = true },
+	}))
+	out.URL = t.onEndpoint(req.URL, e)
+	out.Host = ""
+	if body.bytes != nil {
+		out.Body, out.GetBody = body.reader(), body.getBody
+	} else {
+		out.Body = req.Body
+	}
+	resp, err = t.base.RoundTrip(out)
+	if err != nil {
 		class := fault.FromError(err)
 		if class == fault.Unknown {
 			// The transport failed in a way without a typed cause
@@ -124,29 +270,71 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// connection"): the request did not get an answer.
 			class = fault.Network
 		}
-		o.Verdict = dialect.Verdict{Class: class, Message: err.Error()}
-		return nil, &fault.Error{Class: class, Op: "round trip", Err: err}
+		done(countsAgainst(class))
+		return nil, reached, t.failed(o, class, "round trip", err)
 	}
-	o.Status = resp.StatusCode
+	reached = true
+	o.Status, o.Body, o.Err = resp.StatusCode, nil, nil
 	path := t.apiPath(req.URL.Path)
 	r := dialect.Response{Method: req.Method, Path: path, Status: resp.StatusCode, Header: resp.Header}
 	if t.dialect.Inspect(req.Method, path, resp.StatusCode, resp.Header) {
-		body, truncated, err := t.read(resp)
+		b, truncated, err := t.read(resp)
 		if err != nil {
 			resp.Body.Close()
 			class := fault.FromError(err)
 			if class == fault.Unknown || class == fault.OK {
 				class = fault.Network
 			}
-			o.Err = err
-			o.Verdict = dialect.Verdict{Class: class, Message: err.Error()}
-			return nil, &fault.Error{Class: class, Op: "read response", Err: err}
+			done(countsAgainst(class))
+			return nil, true, t.failed(o, class, "read response", err)
 		}
-		r.Body, r.Truncated = decoded(resp.Header.Get("Content-Encoding"), body, t.inspect), truncated
+		r.Body, r.Truncated = decoded(resp.Header.Get("Content-Encoding"), b, t.inspect), truncated
 		o.Body = r.Body
 	}
 	o.Verdict = t.dialect.Classify(&r)
-	return resp, nil
+	done(countsAgainst(o.Verdict.Class))
+	return resp, true, nil
+}
+
+// failed records a failure crmguard observed itself and returns it as a
+// *fault.Error.
+func (t *Transport) failed(o *Outcome, class fault.Class, op string, err error) error {
+	o.Err = err
+	o.Verdict = dialect.Verdict{Class: class, Message: err.Error()}
+	return &fault.Error{Class: class, Op: op, Err: err}
+}
+
+// countsAgainst reports whether a class counts against the endpoint in its
+// breaker: the CRM could not be reached or failed. A client that went away
+// or a call the CRM rejected says nothing about the CRM's health.
+func countsAgainst(c fault.Class) bool {
+	switch c {
+	case fault.Network, fault.Timeout, fault.Server, fault.Unavailable:
+		return true
+	}
+	return false
+}
+
+// drain discards the rest of a response that will not be used, so its
+// connection can be reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // apiPath returns the request path below the upstream's base path.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/crmguard/crmguard/internal/dialect"
@@ -57,7 +58,7 @@ func TestTransport_InspectsAndHandsTheBodyOn(t *testing.T) {
 			}))
 			defer srv.Close()
 			var got dialect.Response
-			tr := New(seeing{&got}, Options{InspectBytes: tc.limit, BasePath: "/base"})
+			tr := New(seeing{&got}, Options{InspectBytes: tc.limit, URL: &url.URL{Scheme: "http", Path: "/base"}})
 			o := &Outcome{}
 			req, _ := http.NewRequestWithContext(WithOutcome(context.Background(), o), http.MethodGet, srv.URL+"/base/x/y", nil)
 			resp, err := tr.RoundTrip(req)
@@ -93,7 +94,7 @@ func TestTransport_FailureIsFaultError(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Class != fault.Network {
 		t.Fatalf("err = %v; want a network *fault.Error", err)
 	}
-	if o.Verdict.Class != fault.Network || o.Err == nil || o.Attempts != 1 {
+	if o.Verdict.Class != fault.Network || o.Err == nil || o.Attempts != 3 { // a dial failure is retried (default 3 attempts)
 		t.Errorf("outcome = %+v", o)
 	}
 }

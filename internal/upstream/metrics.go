@@ -1,0 +1,38 @@
+package upstream
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the outbound path's Prometheus series, shared by the
+// transports of every upstream.
+type Metrics struct {
+	breakerState    *prometheus.GaugeVec
+	breakerChanges  *prometheus.CounterVec
+	retries         *prometheus.CounterVec
+	budgetExhausted *prometheus.CounterVec
+}
+
+// NewMetrics creates the series and registers them with r, if r is not nil.
+func NewMetrics(r prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		breakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "crmguard_breaker_state",
+			Help: "Circuit breaker state per upstream endpoint: 0 closed, 1 half-open, 2 open.",
+		}, []string{"upstream", "endpoint"}),
+		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_breaker_transitions_total",
+			Help: "Circuit breaker state changes per upstream endpoint, by the state entered.",
+		}, []string{"upstream", "endpoint", "state"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_retries_total",
+			Help: "Calls sent again, by upstream and the class of the attempt that failed.",
+		}, []string{"upstream", "class"}),
+		budgetExhausted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_retry_budget_exhausted_total",
+			Help: "Retries not made because the upstream's retry budget was used up.",
+		}, []string{"upstream"}),
+	}
+	if r != nil {
+		r.MustRegister(m.breakerState, m.breakerChanges, m.retries, m.budgetExhausted)
+	}
+	return m
+}
