@@ -200,8 +200,9 @@ func (a *App) upstreams() ([]gateway.Upstream, error) {
 				Window:       time.Duration(u.Breaker.Window),
 				Cooldown:     time.Duration(u.Breaker.Cooldown),
 			},
-			Logger:  a.log.With("component", "upstream", "upstream", u.Name),
-			Metrics: metrics,
+			QuotaPause: time.Duration(u.Quota.Pause),
+			Logger:     a.log.With("component", "upstream", "upstream", u.Name),
+			Metrics:    metrics,
 		})
 		a.transports = append(a.transports, namedTransport{u.Name, tr})
 		ups = append(ups, gateway.Upstream{

@@ -95,6 +95,21 @@ type Upstream struct {
 
 	// Breaker configures the circuit breaker of each endpoint.
 	Breaker Breaker `yaml:"breaker"`
+
+	// Quota says how crmguard treats the CRM's API limits.
+	Quota Quota `yaml:"quota"`
+}
+
+// Quota says how crmguard treats a CRM's API limits. The remaining calls
+// each CRM reports are exported as crmguard_quota_remaining. After the CRM
+// refuses a call for its quota, calls are held back (answered 429 with
+// Retry-After, class rate_limit, without reaching the CRM) until the reset
+// time the CRM named, so they do not spend calls it would refuse.
+type Quota struct {
+	// Pause is how long calls are held back after a quota error that
+	// names no reset time (Salesforce's rolling daily quota does not).
+	// Default 1m.
+	Pause Duration `yaml:"pause"`
 }
 
 // Retry says how a failed call is retried. Only retryable classes are

@@ -29,6 +29,7 @@ const (
 	defaultMinCalls       = 20
 	defaultWindow         = Duration(30 * time.Second)
 	defaultCooldown       = Duration(15 * time.Second)
+	defaultQuotaPause     = Duration(time.Minute)
 )
 
 // ApplyDefaults sets every field that holds its zero value (and
@@ -78,6 +79,7 @@ func (u *Upstream) applyDefaults() {
 	setZero(&u.Breaker.MinCalls, defaultMinCalls)
 	setZero(&u.Breaker.Window, defaultWindow)
 	setZero(&u.Breaker.Cooldown, defaultCooldown)
+	setZero(&u.Quota.Pause, defaultQuotaPause)
 }
 
 // setZero sets *p to v when *p is the zero value.

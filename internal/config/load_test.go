@@ -74,6 +74,7 @@ var validFixtures = []struct {
 				Failover: []string{"https://example-backup.my.salesforce.com"},
 				Retry:    Retry{Attempts: 5, Backoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(2 * time.Second), Budget: 0.1},
 				Breaker:  Breaker{FailureRatio: 0.25, MinCalls: 50, Window: Duration(time.Minute), Cooldown: Duration(30 * time.Second)},
+				Quota:    Quota{Pause: Duration(5 * time.Minute)},
 			},
 			withDefaults(Upstream{Name: "hubspot-eu", URL: "http://hubspot.internal:8443/base/path", Dialect: "hubspot", Timeout: Duration(2 * time.Minute)}),
 		},
@@ -102,7 +103,7 @@ var invalidFixtures = []struct {
 		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, upstreams)`,
 	}},
 	{"unknown_nested_key", []string{
-		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker)`,
+		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota)`,
 		`unknown_nested_key.yaml:9:3: recording: unknown key "bufer" (did you mean "buffer"?; known keys: buffer, batch, flush_interval, rollup_interval, sample_bytes, inspect_bytes, mask_personal_data)`,
 		`unknown_nested_key.yaml:10:3: recording: unknown key "sample-bytes" (did you mean "sample_bytes"?;`,
 	}},
@@ -227,7 +228,7 @@ var invalidFixtures = []struct {
 		`bad_header.yaml:5:20: upstreams[0].client_header: invalid header name "X-Client:Id":`,
 	}},
 	{"alias_cycle", []string{
-		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry or breaker, found a list`,
+		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry, breaker or quota, found a list`,
 	}},
 	{"merge_cycle", []string{
 		`merge_cycle.yaml:3:9: upstreams[0]: anchor "u" merges itself`,

@@ -221,6 +221,7 @@ func (v *validator) upstream(p string, u Upstream) {
 	}
 	v.positive(p+".breaker.window", b.Window, defaultWindow)
 	v.positive(p+".breaker.cooldown", b.Cooldown, defaultCooldown)
+	v.positive(p+".quota.pause", u.Quota.Pause, defaultQuotaPause)
 }
 
 // upstreamURL checks an upstream's base URL.

@@ -91,6 +91,11 @@ func Run(ctx context.Context, o Options) error {
 		config.Upstream{Name: "odoo", URL: crmURL + "/odoo", Dialect: "odoo", Timeout: config.Duration(gatewayTimeout)},
 	)
 	cfg.Listen, cfg.Admin.Listen, cfg.Store, cfg.ClientHeader = o.Listen, o.AdminListen, o.Store, clientHeader
+	for i := range cfg.Upstreams {
+		// The demo's quota phase lasts two seconds; a minute's pause
+		// would silence an upstream for most of a short run.
+		cfg.Upstreams[i].Quota.Pause = config.Duration(3 * time.Second)
+	}
 	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
 	cfg.Recording.RollupInterval = config.Duration(time.Second)
 	if err := cfg.Validate(); err != nil {

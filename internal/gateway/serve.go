@@ -141,6 +141,13 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	var extra http.Header
 	var open *upstream.OpenError
+	var held *upstream.QuotaError
+	if errors.As(err, &held) {
+		// Held back while the CRM's quota window resets: answered like
+		// the CRM would, with when to come back.
+		status = http.StatusTooManyRequests
+		extra = http.Header{"Retry-After": {strconv.Itoa(int(max(held.RetryIn.Seconds(), 1)))}}
+	}
 	if errors.As(err, &open) {
 		// Failing fast while the CRM is failing: say so, and when to come
 		// back (RFC 9110 §10.2.3).

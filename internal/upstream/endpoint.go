@@ -42,6 +42,24 @@ func (e *OpenError) Error() string {
 
 func (e *OpenError) Unwrap() error { return ErrBreakerOpen }
 
+// ErrQuotaExhausted is wrapped by the error a call gets when it is held
+// back because the upstream's quota is used up.
+var ErrQuotaExhausted = errors.New("quota exhausted")
+
+// QuotaError is the error a call gets when it is not sent because the CRM
+// refused an earlier call for its quota and the window has not reset yet.
+// It wraps ErrQuotaExhausted.
+type QuotaError struct {
+	// RetryIn is when calls are sent again.
+	RetryIn time.Duration
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("the CRM's API quota is used up; calls are held back for %s instead of spending calls it would refuse", e.RetryIn.Round(time.Second))
+}
+
+func (e *QuotaError) Unwrap() error { return ErrQuotaExhausted }
+
 // pick returns the first endpoint whose breaker lets a call through, and
 // the done function to report the call's outcome to that breaker.
 func (t *Transport) pick() (*endpoint, func(failed bool), error) {

@@ -9,6 +9,7 @@ type Metrics struct {
 	breakerChanges  *prometheus.CounterVec
 	retries         *prometheus.CounterVec
 	budgetExhausted *prometheus.CounterVec
+	quota           *prometheus.GaugeVec
 }
 
 // NewMetrics creates the series and registers them with r, if r is not nil.
@@ -30,9 +31,13 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 			Name: "crmguard_retry_budget_exhausted_total",
 			Help: "Retries not made because the upstream's retry budget was used up.",
 		}, []string{"upstream"}),
+		quota: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "crmguard_quota_remaining",
+			Help: "Calls (or, for Dataverse execution-time, milliseconds) left in a CRM's limit window, as its last answer reported.",
+		}, []string{"upstream", "window"}),
 	}
 	if r != nil {
-		r.MustRegister(m.breakerState, m.breakerChanges, m.retries, m.budgetExhausted)
+		r.MustRegister(m.breakerState, m.breakerChanges, m.retries, m.budgetExhausted, m.quota)
 	}
 	return m
 }

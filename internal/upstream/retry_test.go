@@ -198,3 +198,23 @@ func TestTransport_QuotaWithoutResetIsNotRetried(t *testing.T) {
 		t.Errorf("got %v %v after %d attempts; want the 429 after one: no reset time was given", resp, err, o.Attempts)
 	}
 }
+
+func TestTransport_QuotaGateHoldsCallsBack(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	tr := newTransport(t, srv.URL, Options{})
+	if resp, _, _ := send(t, tr, "GET", srv.URL+"/x", "", nil); resp == nil || resp.StatusCode != 429 {
+		t.Fatalf("first call: %v; want the CRM's 429", resp)
+	}
+	_, o, err := send(t, tr, "GET", srv.URL+"/x", "", nil)
+	var held *QuotaError
+	if !errors.As(err, &held) || held.RetryIn < 25*time.Second || o.Verdict.Class != fault.RateLimit || hits.Load() != 1 {
+		t.Errorf("second call: err %v, class %s, CRM hit %d times; want held back (rate_limit) for about 30s, not sent",
+			err, o.Verdict.Class, hits.Load())
+	}
+}

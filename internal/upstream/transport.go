@@ -25,6 +25,7 @@ import (
 	"github.com/crmguard/crmguard/internal/breaker"
 	"github.com/crmguard/crmguard/internal/dialect"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/quota"
 	"github.com/crmguard/crmguard/internal/retry"
 )
 
@@ -68,6 +69,7 @@ type Transport struct {
 	endpoints []*endpoint
 	retry     retry.Policy
 	budget    *retry.Budget
+	gate      *quota.Gate
 	replay    int64
 	now       func() time.Time
 	rand      func() float64
@@ -97,6 +99,9 @@ type Options struct {
 	Budget float64
 	// Breaker configures each endpoint's breaker; OnChange is set here.
 	Breaker breaker.Options
+	// QuotaPause is how long calls are held back after a quota error with
+	// no reset time [quota.DefaultPause].
+	QuotaPause time.Duration
 	// ReplayBytes is the largest request body kept to send again [1 MiB].
 	// A call with a larger body is retried only if it never reached the CRM.
 	ReplayBytes int64
@@ -143,7 +148,8 @@ func New(d dialect.Dialect, o Options) *Transport {
 		name: o.Name, base: o.Base, dialect: d, inspect: o.InspectBytes,
 		basePath: strings.TrimSuffix(o.URL.Path, "/"),
 		retry:    o.Retry, budget: retry.NewBudget(o.Budget, 10, o.Now), replay: o.ReplayBytes,
-		now: o.Now, rand: o.Rand, log: o.Logger, m: o.Metrics,
+		gate: quota.NewGate(o.QuotaPause, o.Now),
+		now:  o.Now, rand: o.Rand, log: o.Logger, m: o.Metrics,
 	}
 	for _, u := range append([]*url.URL{o.URL}, o.Failover...) {
 		t.endpoints = append(t.endpoints, newEndpoint(u, o.Breaker, t.breakerChanged))
@@ -206,7 +212,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			Class: v.Class, Method: req.Method, Reached: reached,
 			Idempotent: idempotent && body.again, Transient: v.Transient, Partial: v.Partial,
 		})
-		if !d.Retry || !t.retry.Allows(attempt+1) || (reached && !body.again) || errors.Is(err, ErrBreakerOpen) {
+		if !d.Retry || !t.retry.Allows(attempt+1) || (reached && !body.again) || errors.Is(err, ErrBreakerOpen) || errors.Is(err, ErrQuotaExhausted) {
 			return resp, err
 		}
 		wait := t.retry.Delay(attempt, t.rand)
@@ -216,6 +222,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if w, told = retry.Wait(resp.Header, t.now()); told && w > wait {
 				wait = w
 			}
+		}
+		if v.Class == fault.RateLimit {
+			// Hold the next calls back until the window resets, rather
+			// than spend calls the CRM will refuse.
+			w, _ := retry.Wait(respHeader(resp), t.now())
+			t.gate.Exhausted(w, told)
 		}
 		if v.Class == fault.RateLimit && !told {
 			// A quota the CRM gave no reset time for (Salesforce's daily
@@ -240,10 +252,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// respHeader returns resp's header, or nil for no response.
+func respHeader(resp *http.Response) http.Header {
+	if resp == nil {
+		return nil
+	}
+	return resp.Header
+}
+
 // attempt sends req once to the first endpoint whose breaker allows it and
 // classifies the answer into o. reached reports whether the request may
 // have reached the CRM: anything after its headers were written.
 func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (resp *http.Response, reached bool, err error) {
+	if wait := t.gate.Wait(); wait > 0 {
+		return nil, false, t.failed(o, fault.RateLimit, "quota", &QuotaError{RetryIn: wait})
+	}
 	e, done, err := t.pick()
 	if err != nil {
 		return nil, false, t.failed(o, fault.Unavailable, "circuit breaker", err)
@@ -293,6 +316,9 @@ func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (r
 	}
 	o.Verdict = t.dialect.Classify(&r)
 	done(countsAgainst(o.Verdict.Class))
+	for _, q := range quota.Read(resp.Header) {
+		t.m.quota.WithLabelValues(t.name, q.Window).Set(q.Remaining)
+	}
 	return resp, true, nil
 }
 

@@ -31,7 +31,7 @@ upstreams:
     dialect: salesforce
     timeout: 30s                     # deadline for the whole call
 `)
-	if err := crm.Inject(democrm.FaultSpec{Kind: democrm.Quota, Dialect: democrm.Salesforce}, 1); err != nil {
+	if err := crm.Inject(democrm.FaultSpec{Kind: democrm.Permission, Dialect: democrm.Salesforce}, 1); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.Get(in.gateway + "/sf/services/data/v59.0/sobjects/Contact")
@@ -40,9 +40,9 @@ upstreams:
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 403 || resp.Header.Get("Crmguard-Class") != "rate_limit" ||
-		resp.Header.Get("Crmguard-Vendor-Code") != "REQUEST_LIMIT_EXCEEDED" {
-		t.Errorf("quota answer: %d %q %q; want 403 rate_limit REQUEST_LIMIT_EXCEEDED",
+	if resp.StatusCode != 403 || resp.Header.Get("Crmguard-Class") != "permission" ||
+		resp.Header.Get("Crmguard-Vendor-Code") != "INSUFFICIENT_ACCESS_OR_READONLY" {
+		t.Errorf("permission answer: %d %q %q; want 403 permission INSUFFICIENT_ACCESS_OR_READONLY",
 			resp.StatusCode, resp.Header.Get("Crmguard-Class"), resp.Header.Get("Crmguard-Vendor-Code"))
 	}
 	failedID := resp.Header.Get("Crmguard-Call-Id")
@@ -73,7 +73,7 @@ upstreams:
 	if code := in.api(t, "GET", "/api/v1/calls?upstream=sf", &calls); code != 200 || len(calls.Calls) != 2 {
 		t.Fatalf("calls: %d, %d calls; want 200 with 2", code, len(calls.Calls))
 	}
-	if calls.Calls[1].ID != failedID || calls.Calls[1].Class != "rate_limit" || calls.Calls[0].Class != "ok" {
+	if calls.Calls[1].ID != failedID || calls.Calls[1].Class != "permission" || calls.Calls[0].Class != "ok" {
 		t.Errorf("calls newest first: %+v", calls.Calls)
 	}
 	var one struct {
@@ -82,7 +82,7 @@ upstreams:
 		Remediation    string `json:"remediation"`
 	}
 	if code := in.api(t, "GET", "/api/v1/calls/"+failedID, &one); code != 200 ||
-		!strings.Contains(one.ResponseSample, "REQUEST_LIMIT_EXCEEDED") || one.Remediation == "" {
+		!strings.Contains(one.ResponseSample, "INSUFFICIENT_ACCESS_OR_READONLY") || one.Remediation == "" {
 		t.Errorf("call detail: %d %+v", code, one)
 	}
 	var incidents struct {
@@ -92,7 +92,7 @@ upstreams:
 		} `json:"incidents"`
 	}
 	if code := in.api(t, "GET", "/api/v1/incidents", &incidents); code != 200 || len(incidents.Incidents) != 1 ||
-		incidents.Incidents[0].Class != "rate_limit" || incidents.Incidents[0].State != "open" {
+		incidents.Incidents[0].Class != "permission" || incidents.Incidents[0].State != "open" {
 		t.Errorf("incidents: %d %+v", code, incidents)
 	}
 	var stats struct {
@@ -103,13 +103,13 @@ upstreams:
 		} `json:"upstreams"`
 	}
 	if code := in.api(t, "GET", "/api/v1/stats?since=5m", &stats); code != 200 || len(stats.Upstreams) != 1 ||
-		stats.Upstreams[0].Calls != 2 || stats.Upstreams[0].Classes["rate_limit"] != 1 {
+		stats.Upstreams[0].Calls != 2 || stats.Upstreams[0].Classes["permission"] != 1 {
 		t.Errorf("stats: %d %+v", code, stats)
 	}
 
 	metrics := get(t, in.admin+"/metrics")
 	for _, want := range []string{
-		`crmguard_calls_total{class="rate_limit",upstream="sf"} 1`,
+		`crmguard_calls_total{class="permission",upstream="sf"} 1`,
 		`crmguard_calls_total{class="ok",upstream="sf"} 1`,
 		`crmguard_call_duration_seconds_bucket{upstream="sf"`,
 		`crmguard_recorder_dropped_total{reason="buffer_full"} 0`,
