@@ -30,8 +30,17 @@ type callJSON struct {
 	BytesIn        int64     `json:"bytes_in"`
 	BytesOut       int64     `json:"bytes_out"`
 	Attempts       int       `json:"attempts"`
+	Tries          []tryJSON `json:"tries,omitempty"`
 	RequestSample  string    `json:"request_sample,omitempty"`
 	ResponseSample string    `json:"response_sample,omitempty"`
+}
+
+// tryJSON is one attempt of a call that needed more than one.
+type tryJSON struct {
+	Endpoint  string  `json:"endpoint"`
+	Status    int     `json:"status"`
+	Class     string  `json:"class"`
+	LatencyMS float64 `json:"latency_ms"`
 }
 
 func toCallJSON(c *call.Call, samples bool) callJSON {
@@ -44,6 +53,9 @@ func toCallJSON(c *call.Call, samples bool) callJSON {
 	}
 	if samples {
 		j.RequestSample, j.ResponseSample = c.RequestSample, c.ResponseSample
+		for _, t := range c.Tries {
+			j.Tries = append(j.Tries, tryJSON{Endpoint: t.Endpoint, Status: t.Status, Class: t.Class.String(), LatencyMS: ms(t.Latency)})
+		}
 	}
 	return j
 }

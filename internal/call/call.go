@@ -37,11 +37,22 @@ type Call struct {
 	BytesIn  int64         // request body bytes received from the client
 	BytesOut int64         // response body bytes sent to the client
 	Attempts int           // upstream attempts made; 0 if none was made
+	// Tries describes each attempt when there was more than one: where it
+	// went and how it ended. Nil for a call answered at the first try.
+	Tries []Attempt
 
 	// RequestSample and ResponseSample hold the size-capped, redacted start
 	// of the request and response (line, headers, body) of failed calls.
 	RequestSample  string
 	ResponseSample string
+}
+
+// Attempt is one try of a call at the CRM.
+type Attempt struct {
+	Endpoint string        // the base URL tried, without credentials
+	Status   int           // the CRM's status; 0 when no answer came
+	Class    fault.Class   // how the try ended
+	Latency  time.Duration // from sending to the answer's headers, or the failure
 }
 
 // Failed reports whether the call's class is anything but ok.

@@ -20,6 +20,9 @@ func (g *Gateway) finish(x *exchange, aborted bool) {
 	c.Latency = time.Since(c.Start)
 	c.Status = x.w.status
 	c.Attempts = x.outcome.Attempts
+	if len(x.outcome.Tries) > 1 {
+		c.Tries = x.outcome.Tries
+	}
 	if x.reqBody != nil {
 		c.BytesIn = x.reqBody.n
 	}

@@ -21,13 +21,13 @@ const (
 // order callArgs gives their values and scanCall reads them.
 const callColumns = `id, start_us, upstream, method, operation, api_version, client,
 	status, class, vendor_code, message, retryable, partial, remediation,
-	latency_us, bytes_in, bytes_out, attempts, request_sample, response_sample`
+	latency_us, bytes_in, bytes_out, attempts, request_sample, response_sample, tries`
 
 // callInsertColumns are callColumns and the incident fingerprint, which
 // callArgs gives last; numCallInsertColumns counts them.
 const (
 	callInsertColumns    = callColumns + ", incident"
-	numCallInsertColumns = 21
+	numCallInsertColumns = 22
 )
 
 // callSelect selects every column of call.Call, for scanCall.
@@ -39,7 +39,7 @@ func callArgs(c *call.Call, fp string) []any {
 		string(c.ID), micros(c.Start), c.Upstream, c.Method, c.Operation, c.APIVersion, c.Client,
 		int64(c.Status), c.Class.String(), c.VendorCode, c.Message, c.Retryable, c.Partial, c.Remediation,
 		durMicros(c.Latency), c.BytesIn, c.BytesOut, int64(c.Attempts), c.RequestSample, c.ResponseSample,
-		fp,
+		encodeTries(c.Tries), fp,
 	}
 }
 
@@ -50,16 +50,19 @@ type scanner interface{ Scan(dest ...any) error }
 func scanCall(s scanner) (*call.Call, error) {
 	var (
 		c                  call.Call
-		id, class          string
+		id, class, tries   string
 		start, latency     int64
 		status, attempts   int64
 		retryable, partial bool
 	)
 	err := s.Scan(&id, &start, &c.Upstream, &c.Method, &c.Operation, &c.APIVersion, &c.Client,
 		&status, &class, &c.VendorCode, &c.Message, &retryable, &partial, &c.Remediation,
-		&latency, &c.BytesIn, &c.BytesOut, &attempts, &c.RequestSample, &c.ResponseSample)
+		&latency, &c.BytesIn, &c.BytesOut, &attempts, &c.RequestSample, &c.ResponseSample, &tries)
 	if err != nil {
 		return nil, err
+	}
+	if c.Tries, err = decodeTries(tries); err != nil {
+		return nil, fmt.Errorf("call %s: tries: %w", id, err)
 	}
 	cl, err := fault.Parse(class)
 	if err != nil {

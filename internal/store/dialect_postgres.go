@@ -22,7 +22,7 @@ func (postgresDialect) least() string    { return "LEAST" }
 const insertCallsPG = "INSERT INTO calls (" + callInsertColumns + `)
 	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 		$8::integer[], $9::text[], $10::text[], $11::text[], $12::boolean[], $13::boolean[], $14::text[],
-		$15::bigint[], $16::bigint[], $17::bigint[], $18::integer[], $19::text[], $20::text[], $21::text[])`
+		$15::bigint[], $16::bigint[], $17::bigint[], $18::integer[], $19::text[], $20::text[], $21::text[], $22::text[])`
 
 // insertCalls inserts calls with one unnest statement.
 func (postgresDialect) insertCalls(ctx context.Context, tx *sql.Tx, calls []*call.Call, fps []string) error {
@@ -31,7 +31,7 @@ func (postgresDialect) insertCalls(ctx context.Context, tx *sql.Tx, calls []*cal
 		id, upstream, method, operation = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		apiVersion, client, class       = make([]string, n), make([]string, n), make([]string, n)
 		vendorCode, message, remedy     = make([]string, n), make([]string, n), make([]string, n)
-		reqSample, respSample           = make([]string, n), make([]string, n)
+		reqSample, respSample, tries    = make([]string, n), make([]string, n), make([]string, n)
 		start, latency                  = make([]int64, n), make([]int64, n)
 		bytesIn, bytesOut               = make([]int64, n), make([]int64, n)
 		status, attempts                = make([]int32, n), make([]int32, n)
@@ -45,13 +45,13 @@ func (postgresDialect) insertCalls(ctx context.Context, tx *sql.Tx, calls []*cal
 		vendorCode[i], message[i], remedy[i] = c.VendorCode, c.Message, c.Remediation
 		retryable[i], partial[i] = c.Retryable, c.Partial
 		latency[i], bytesIn[i], bytesOut[i], attempts[i] = durMicros(c.Latency), c.BytesIn, c.BytesOut, int32(c.Attempts)
-		reqSample[i], respSample[i] = c.RequestSample, c.ResponseSample
+		reqSample[i], respSample[i], tries[i] = c.RequestSample, c.ResponseSample, encodeTries(c.Tries)
 	}
 	// In the order of callInsertColumns.
 	_, err := tx.ExecContext(ctx, insertCallsPG,
 		id, start, upstream, method, operation, apiVersion, client,
 		status, class, vendorCode, message, retryable, partial, remedy,
-		latency, bytesIn, bytesOut, attempts, reqSample, respSample, fps)
+		latency, bytesIn, bytesOut, attempts, reqSample, respSample, tries, fps)
 	if err != nil {
 		return fmt.Errorf("%d calls from %s: %w", n, calls[0].ID, err)
 	}

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/crmguard/crmguard/internal/call"
+	"github.com/crmguard/crmguard/internal/fault"
 )
 
 // Times are stored as Unix microseconds and durations as microseconds:
@@ -62,4 +65,45 @@ func decodeStrings(s string) ([]string, error) {
 		return nil, nil
 	}
 	return ss, nil
+}
+
+// tryJSON is how one attempt is stored in the calls table's tries column.
+type tryJSON struct {
+	Endpoint  string `json:"endpoint"`
+	Status    int    `json:"status"`
+	Class     string `json:"class"`
+	LatencyUS int64  `json:"latency_us"`
+}
+
+// encodeTries stores a call's attempts as a JSON array; "" for none.
+func encodeTries(ts []call.Attempt) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	out := make([]tryJSON, len(ts))
+	for i, t := range ts {
+		out[i] = tryJSON{Endpoint: t.Endpoint, Status: t.Status, Class: t.Class.String(), LatencyUS: durMicros(t.Latency)}
+	}
+	b, _ := json.Marshal(out) // plain strings and numbers: cannot fail
+	return string(b)
+}
+
+// decodeTries reads what encodeTries stored.
+func decodeTries(s string) ([]call.Attempt, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var in []tryJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	out := make([]call.Attempt, len(in))
+	for i, t := range in {
+		c, err := fault.Parse(t.Class)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = call.Attempt{Endpoint: t.Endpoint, Status: t.Status, Class: c, Latency: fromDurMicros(t.LatencyUS)}
+	}
+	return out, nil
 }

@@ -99,6 +99,9 @@ func TestTransport_Retries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(o.Tries) != o.Attempts || o.Tries[len(o.Tries)-1].Status != tc.status {
+				t.Errorf("tries = %+v; want one per attempt, the last with status %d", o.Tries, tc.status)
+			}
 			if resp.StatusCode != tc.status || o.Attempts != tc.attempts || int(hits.Load()) != tc.attempts {
 				t.Errorf("status %d after %d attempts (%d hits); want %d after %d", resp.StatusCode, o.Attempts, hits.Load(), tc.status, tc.attempts)
 			}

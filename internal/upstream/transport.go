@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/crmguard/crmguard/internal/breaker"
+	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/dialect"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/quota"
@@ -41,6 +42,8 @@ type Outcome struct {
 	Body []byte
 	// Err is the transport failure of the last attempt, if any.
 	Err error
+	// Tries lists every attempt, in order.
+	Tries []call.Attempt
 }
 
 type outcomeKey struct{}
@@ -272,6 +275,11 @@ func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (r
 		return nil, false, t.failed(o, fault.Unavailable, "circuit breaker", err)
 	}
 	o.Attempts++
+	sent := t.now()
+	defer func() {
+		o.Tries = append(o.Tries, call.Attempt{Endpoint: e.label, Status: o.Status, Class: o.Verdict.Class, Latency: t.now().Sub(sent)})
+	}()
+	o.Status = 0
 	// A shallow copy: the transport reads the headers but does not change
 	// them, so they need no copying on the hot path.
 	out := req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{

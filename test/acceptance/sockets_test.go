@@ -133,6 +133,27 @@ upstreams:
 	if !sawOpen {
 		t.Fatal("the breaker never opened while the CRM refused connections")
 	}
+	// The calls that failed while down were tried three times each, and
+	// every try is on the call.
+	in.sync(t)
+	var failed struct {
+		Calls []struct{ ID string } `json:"calls"`
+	}
+	in.api(t, "GET", "/api/v1/calls?class=network&limit=1", &failed)
+	if len(failed.Calls) != 1 {
+		t.Fatalf("no network call stored: %+v", failed)
+	}
+	var detail struct {
+		Attempts int `json:"attempts"`
+		Tries    []struct {
+			Class    string `json:"class"`
+			Endpoint string `json:"endpoint"`
+		} `json:"tries"`
+	}
+	in.api(t, "GET", "/api/v1/calls/"+failed.Calls[0].ID, &detail)
+	if detail.Attempts != 3 || len(detail.Tries) != 3 || detail.Tries[2].Class != "network" || !strings.HasSuffix(detail.Tries[0].Endpoint, "/salesforce") {
+		t.Errorf("failed call's attempts = %d, tries = %+v; want 3 network tries at the proxy", detail.Attempts, detail.Tries)
+	}
 	accepted := p.Stats().Accepted
 	if s, _, b := call(); s != 503 || b != "open" || p.Stats().Accepted != accepted {
 		t.Errorf("while open: %d breaker %q; want 503 open without connecting", s, b)

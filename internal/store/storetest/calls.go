@@ -36,6 +36,11 @@ func testCallRoundTrip(t *testing.T, db *store.DB) {
 				Message: "Name: data value too large", Retryable: false, Partial: true,
 				Remediation: "shorten the field", Latency: 1500 * time.Millisecond, BytesIn: 1 << 40,
 				BytesOut: 9_000_000_000, Attempts: 3,
+				Tries: []call.Attempt{
+					{Endpoint: "https://a.example.com", Status: 503, Class: fault.Unavailable, Latency: 20 * time.Millisecond},
+					{Endpoint: "https://b.example.com/api", Status: 0, Class: fault.Network, Latency: 3 * time.Millisecond},
+					{Endpoint: "https://b.example.com/api", Status: 400, Class: fault.DataFormat, Latency: 40 * time.Millisecond},
+				},
 				RequestSample:  "PATCH /x HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"Name\":\"…\"}",
 				ResponseSample: "HTTP/1.1 400 Bad Request\r\n\r\n[{\"errorCode\":\"STRING_TOO_LONG\"}]",
 			},

@@ -27,6 +27,7 @@ CREATE TABLE calls (
     attempts        INTEGER NOT NULL,
     request_sample  TEXT    NOT NULL,
     response_sample TEXT    NOT NULL,
+    tries           TEXT    NOT NULL DEFAULT '', -- JSON array of attempts when there was more than one
     incident        TEXT    NOT NULL DEFAULT '' -- incident fingerprint, '' for none
 );
 -- ListCalls pages newest first by id; each filter gets an (x, id) index so
