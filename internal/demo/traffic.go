@@ -37,9 +37,10 @@ type traffic struct {
 	client  *http.Client
 	reqs    []request
 
-	sent     atomic.Int64
-	mu       sync.Mutex
-	observed map[string]int // class from the Crmguard-Class header, or "canceled"
+	sent      atomic.Int64
+	recovered atomic.Int64 // answered ok after more than one attempt
+	mu        sync.Mutex
+	observed  map[string]int // class from the Crmguard-Class header, or "canceled"
 }
 
 type request struct {
@@ -158,6 +159,9 @@ func (t *traffic) send(ctx context.Context, r request, patience time.Duration) {
 		return // the answer broke off: counted by crmguard, not seen by the client
 	default:
 		class = resp.Header.Get("Crmguard-Class")
+		if class == "ok" && resp.Header.Get("Crmguard-Attempts") != "" {
+			t.recovered.Add(1)
+		}
 		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 			class = "network" // the body broke off after the headers
 		}

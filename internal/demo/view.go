@@ -130,8 +130,8 @@ func (v *view) live(ctx context.Context, t *traffic) {
 func (v *view) board(s snapshot, t *traffic) {
 	el := time.Since(v.start)
 	fmt.Fprintln(v.out, v.where)
-	fmt.Fprintf(v.out, "crmguard demo — %s elapsed   sent %d   recorded %d (%.1f/s)   failed %.1f%%\n",
-		el.Round(time.Second), t.sent.Load(), s.calls, float64(s.calls)/max(el.Seconds(), 1), failedShare(s)*100)
+	fmt.Fprintf(v.out, "crmguard demo — %s elapsed   sent %d   recorded %d (%.1f/s)   failed %.1f%%   recovered by retry %d\n",
+		el.Round(time.Second), t.sent.Load(), s.calls, float64(s.calls)/max(el.Seconds(), 1), failedShare(s)*100, t.recovered.Load())
 	fmt.Fprintf(v.out, "latency p50 %s   p95 %s   p99 %s\n\n", round(s.latency.Quantile(0.5)), round(s.latency.Quantile(0.95)), round(s.latency.Quantile(0.99)))
 	v.classTable(s, nil)
 	fmt.Fprintln(v.out)
@@ -202,7 +202,8 @@ func (v *view) summary(ctx context.Context, t *traffic) {
 	}
 	injected := v.crm.Injected()
 	el := time.Since(v.start).Round(time.Second)
-	fmt.Fprintf(v.out, "\ncrmguard demo summary — %s, %d calls sent, %d recorded, %.1f%% failed\n", el, t.sent.Load(), s.calls, failedShare(s)*100)
+	fmt.Fprintf(v.out, "\ncrmguard demo summary — %s, %d calls sent, %d recorded, %.1f%% failed, %d recovered by a retry\n",
+		el, t.sent.Load(), s.calls, failedShare(s)*100, t.recovered.Load())
 	fmt.Fprintf(v.out, "latency p50 %s   p95 %s   p99 %s\n\n", round(s.latency.Quantile(0.5)), round(s.latency.Quantile(0.95)), round(s.latency.Quantile(0.99)))
 	v.classTable(s, injected)
 	var missing []string

@@ -83,7 +83,7 @@ func (g *Gateway) responseSample(x *exchange, s *redact.Secrets) string {
 	if x.resp != nil {
 		b.WriteString(x.resp.Proto + " " + strconv.Itoa(x.resp.StatusCode) + " " + http.StatusText(x.resp.StatusCode) + "\n")
 		h := x.resp.Header.Clone()
-		for _, k := range []string{HeaderCallID, HeaderClass, HeaderVendorCode, HeaderPartial} {
+		for _, k := range []string{HeaderCallID, HeaderClass, HeaderVendorCode, HeaderPartial, HeaderAttempts} {
 			h.Del(k)
 		}
 		b.WriteString(g.redactor.Header(h, s))

@@ -27,6 +27,9 @@ const (
 	HeaderClass      = "Crmguard-Class"
 	HeaderVendorCode = "Crmguard-Vendor-Code"
 	HeaderPartial    = "Crmguard-Partial"
+	// HeaderAttempts is how many times crmguard sent the call, on answers
+	// that needed more than one attempt.
+	HeaderAttempts = "Crmguard-Attempts"
 	// HeaderBreaker is "open" on calls refused without being sent because
 	// every endpoint's circuit breaker is open.
 	HeaderBreaker = "Crmguard-Breaker"

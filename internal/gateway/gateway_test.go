@@ -454,3 +454,27 @@ func TestGateway_Upgrade(t *testing.T) {
 		t.Errorf("recorded status %d class %s; want 101 ok", c.Status, c.Class)
 	}
 }
+
+func TestGateway_AttemptsHeader(t *testing.T) {
+	n := 0
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n++; n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer crm.Close()
+	u, _ := url.Parse(crm.URL)
+	d := statusDialect{}
+	g := New(Options{Upstreams: []Upstream{{Name: "crm", URL: u, Dialect: d, Timeout: 5 * time.Second,
+		Transport: upstream.New(d, upstream.Options{URL: u})}}})
+	gw := httptest.NewServer(g)
+	defer gw.Close()
+	resp, err := http.Get(gw.URL + "/crm/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get(HeaderAttempts) != "2" || resp.Header.Get(HeaderClass) != "ok" {
+		t.Errorf("answer %d, %s %q, class %q; want 200 after 2 attempts", resp.StatusCode, HeaderAttempts, resp.Header.Get(HeaderAttempts), resp.Header.Get(HeaderClass))
+	}
+}

@@ -104,6 +104,11 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	} else {
 		h.Del(HeaderPartial)
 	}
+	if n := x.outcome.Attempts; n > 1 {
+		h.Set(HeaderAttempts, strconv.Itoa(n))
+	} else {
+		h.Del(HeaderAttempts)
+	}
 	// A 101 Switching Protocols body is the raw connection, which
 	// ReverseProxy needs as an io.ReadWriteCloser to splice both ways: it is
 	// left untouched and the call ends when the upgrade is answered.
