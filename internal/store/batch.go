@@ -11,6 +11,7 @@ import (
 	"github.com/crmguard/crmguard/internal/admin"
 	"github.com/crmguard/crmguard/internal/incident"
 	"github.com/crmguard/crmguard/internal/janitor"
+	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/recorder"
 )
 
@@ -19,6 +20,8 @@ var (
 	_ recorder.Writer = (*DB)(nil)
 	_ admin.Store     = (*DB)(nil)
 	_ janitor.Store   = (*DB)(nil)
+	_ outbox.Queue    = (*DB)(nil)
+	_ outbox.Admin    = (*DB)(nil)
 )
 
 // WriteBatch stores b in one transaction: all of it or none of it, so
