@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
@@ -80,66 +79,40 @@ func scanCall(s scanner) (*call.Call, error) {
 // call's start to the millisecond. A Limit of 0 or less means 100; more
 // than 1000 means 1000.
 func (db *DB) ListCalls(ctx context.Context, q call.Query) ([]*call.Call, call.ID, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultCallLimit
-	}
-	limit = min(limit, maxCallLimit)
-
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	limit := pageLimit(q.Limit, defaultCallLimit, maxCallLimit)
+	var c conditions
 	if q.Upstream != "" {
-		add("upstream = $%d", q.Upstream)
+		c.add("upstream = $%d", q.Upstream)
 	}
 	if q.Class != nil {
-		add("class = $%d", q.Class.String())
+		c.add("class = $%d", q.Class.String())
 		if *q.Class != fault.OK {
 			// Implied, but both SQLite and PostgreSQL use a partial
 			// index only if the query states its condition.
-			where = append(where, "class <> 'ok'")
+			c.also("class <> 'ok'")
 		}
 	}
 	if q.Operation != "" {
-		add("operation = $%d", q.Operation)
+		c.add("operation = $%d", q.Operation)
 	}
 	if !q.Since.IsZero() {
-		add("id >= $%d", string(call.MinID(q.Since)))
+		c.add("id >= $%d", string(call.MinID(q.Since)))
 	}
 	if !q.Until.IsZero() {
-		add("id < $%d", string(call.MinID(q.Until)))
+		c.add("id < $%d", string(call.MinID(q.Until)))
 	}
 	if q.Before != "" {
-		add("id < $%d", string(q.Before))
-	}
-	query := callSelect
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+		c.add("id < $%d", string(q.Before))
 	}
 	// One row more than the page tells whether another page follows, so
 	// the last page returns no cursor instead of leading to an empty one.
-	args = append(args, limit+1)
-	query += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
-
+	query, args := c.query(callSelect, "ORDER BY id DESC LIMIT $%d", limit+1)
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("listing calls: %w", err)
 	}
-	defer rows.Close()
-	calls := make([]*call.Call, 0, min(limit+1, 128))
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("listing calls: %w", err)
-		}
-		calls = append(calls, c)
-	}
-	if err := rows.Err(); err != nil {
+	calls, err := collect(rows, scanCall)
+	if err != nil {
 		return nil, "", fmt.Errorf("listing calls: %w", err)
 	}
 	var next call.ID

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/crmguard/crmguard/internal/fault"
@@ -105,46 +104,23 @@ func scanIncident(s scanner) (incident.Incident, error) {
 // ListIncidents returns the incidents q selects, most recently seen first.
 // A Limit of 0 or less means 100; more than 1000 means 1000.
 func (db *DB) ListIncidents(ctx context.Context, q incident.Query) ([]incident.Incident, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultIncidentLimit
-	}
-	limit = min(limit, maxIncidentLimit)
-	var (
-		where []string
-		args  []any
-	)
+	var c conditions
 	if q.State != "" {
-		args = append(args, string(q.State))
-		where = append(where, fmt.Sprintf("state = $%d", len(args)))
+		c.add("state = $%d", string(q.State))
 	}
 	if q.Upstream != "" {
-		args = append(args, q.Upstream)
-		where = append(where, fmt.Sprintf("upstream = $%d", len(args)))
+		c.add("upstream = $%d", q.Upstream)
 	}
-	query := incidentSelect
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, limit)
 	// fingerprint breaks ties so that equal last_seen lists the same way
 	// every time and on both backends.
-	query += fmt.Sprintf(" ORDER BY last_seen_us DESC, fingerprint LIMIT $%d", len(args))
-
+	query, args := c.query(incidentSelect, "ORDER BY last_seen_us DESC, fingerprint LIMIT $%d",
+		pageLimit(q.Limit, defaultIncidentLimit, maxIncidentLimit))
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing incidents: %w", err)
 	}
-	defer rows.Close()
-	var out []incident.Incident
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing incidents: %w", err)
-		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanIncident)
+	if err != nil {
 		return nil, fmt.Errorf("listing incidents: %w", err)
 	}
 	return out, nil

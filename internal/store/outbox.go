@@ -173,21 +173,7 @@ func (db *DB) entryExists(ctx context.Context, id string) error {
 }
 
 // scanEntries reads and closes rows of outboxColumns.
-func scanEntries(rows *sql.Rows) ([]outbox.Entry, error) {
-	defer rows.Close()
-	var es []outbox.Entry
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		es = append(es, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return es, nil
-}
+func scanEntries(rows *sql.Rows) ([]outbox.Entry, error) { return collect(rows, scanEntry) }
 
 // scanEntry reads one row of outboxColumns.
 func scanEntry(s scanner) (outbox.Entry, error) {

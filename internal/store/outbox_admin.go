@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/crmguard/crmguard/internal/outbox"
@@ -17,37 +16,20 @@ func (db *DB) ListEntries(ctx context.Context, f outbox.Filter) ([]outbox.Entry,
 	if f.State != "" && !f.State.Valid() {
 		return nil, fmt.Errorf("listing outbox: unknown state %q", f.State)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultEntryLimit
-	}
-	limit = min(limit, maxEntryLimit)
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var c conditions
 	if f.State != "" {
-		add("state = $%d", string(f.State))
+		c.add("state = $%d", string(f.State))
 	}
 	if f.Upstream != "" {
-		add("upstream = $%d", f.Upstream)
+		c.add("upstream = $%d", f.Upstream)
 	}
 	if f.RecordKey != "" {
-		add("record_key = $%d", f.RecordKey)
+		c.add("record_key = $%d", f.RecordKey)
 	}
 	if f.After != "" {
-		add("id > $%d", f.After)
+		c.add("id > $%d", f.After)
 	}
-	query := listSelect
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, limit)
-	query += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
+	query, args := c.query(listSelect, "ORDER BY id LIMIT $%d", pageLimit(f.Limit, defaultEntryLimit, maxEntryLimit))
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing outbox: %w", err)
