@@ -77,14 +77,14 @@ func (s *HTTPSender) Send(ctx context.Context, e Entry) (Result, error) {
 		if class == fault.Unknown || class == fault.OK {
 			class = fault.Network // no answer arrived, as the transport counts it
 		}
-		return Result{Class: class, Message: err.Error()}, nil
+		return Result{Class: class, Message: err.Error(), Reached: o.Reached, Idempotent: s.idempotent(o, e)}, nil
 	}
 	defer func() {
 		// Drain a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 	}()
-	r := Result{Status: resp.StatusCode}
+	r := Result{Status: resp.StatusCode, Reached: true, Idempotent: s.idempotent(o, e)}
 	if o.Attempts > 0 {
 		r.Class, r.Transient, r.Message = o.Verdict.Class, o.Verdict.Transient, o.Verdict.Message
 	} else {
@@ -149,4 +149,14 @@ func (s *HTTPSender) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// idempotent says whether e can be sent again without applying twice: as
+// the upstream transport judged it, or — for a RoundTripper that judges
+// nothing — by its method and idempotency key alone.
+func (s *HTTPSender) idempotent(o *upstream.Outcome, e Entry) bool {
+	if o.Attempts > 0 {
+		return o.Idempotent
+	}
+	return retry.IdempotentMethod(e.Method) || e.IdempotencyKey != ""
 }

@@ -42,4 +42,8 @@ type Result struct {
 	// Message describes the failure for the entry's LastError and dead
 	// reason: the CRM's error message, or the transport failure.
 	Message string
+	// Reached reports whether the attempt may have reached the CRM;
+	// Idempotent whether the write cannot apply twice. Together they say
+	// whether sending it again is safe (retry.Decide).
+	Reached, Idempotent bool
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/retry"
 	"github.com/crmguard/crmguard/internal/upstream"
 )
 
@@ -53,6 +54,11 @@ func (w *Worker) settle(ctx context.Context, e Entry, res Result, err error) {
 		w.kill(ctx, log, e, now, failure)
 		return
 	}
+	if d := decide(e, res); !d.Retry {
+		// Worth sending again, but not safe: it may have been applied.
+		w.kill(ctx, log, e, now, failure+"; not sent again: "+d.Reason)
+		return
+	}
 	if limit := w.limit(e, now, true); limit != "" {
 		w.kill(ctx, log, e, now, limit+"; last failure "+failure)
 		return
@@ -78,6 +84,19 @@ func replayable(class fault.Class, transient bool) bool {
 		return transient
 	}
 	return false
+}
+
+// decide applies the retry safety rule live calls follow (retry.Decide) to
+// a replay: a failed write is sent again only if it is worth it and cannot
+// apply twice — it never reached the CRM, or it is idempotent. A send the
+// worker cut short itself (its lease ran out: Canceled) is judged as a
+// broken connection.
+func decide(e Entry, res Result) retry.Decision {
+	class := res.Class
+	if class == fault.Canceled {
+		class = fault.Network
+	}
+	return retry.Decide(retry.Input{Class: class, Method: e.Method, Reached: res.Reached, Idempotent: res.Idempotent, Transient: res.Transient})
 }
 
 // limit returns why e may not be tried again at now, or "". attempt says

@@ -64,14 +64,22 @@ type write struct {
 	Key string `json:"key"`
 }
 
-// enqueue stores a POST of write{id, key} to /contacts.
+// enqueue stores a POST of write{id, key} to /contacts, made idempotent
+// by an Idempotency-Key (the client sent one), so replays are safe.
 func enqueue(t *testing.T, db *store.DB, id, key string, created time.Time) {
+	t.Helper()
+	enqueueWrite(t, db, id, key, created, "idem-"+id)
+}
+
+// enqueueWrite is enqueue with the idempotency key given; "" queues a
+// plain POST that may not be sent twice once it reached the CRM.
+func enqueueWrite(t *testing.T, db *store.DB, id, key string, created time.Time, idemKey string) {
 	t.Helper()
 	body, _ := json.Marshal(write{ID: id, Key: key})
 	e := outbox.Entry{
 		ID: id, CallID: "call-" + id, Upstream: "crm", Method: http.MethodPost, Path: "/contacts",
 		Header: []byte(`{"Content-Type":["application/json"]}`), Body: body,
-		RecordKey: key, CreatedAt: created,
+		RecordKey: key, CreatedAt: created, IdempotencyKey: idemKey,
 	}
 	if err := db.Enqueue(t.Context(), e); err != nil {
 		t.Fatalf("enqueueing %s: %v", id, err)
@@ -564,5 +572,34 @@ func TestWorker_RunDeliversAndIdles(t *testing.T) {
 	}
 	if got := c.writes(); len(got) != 1 || got[0].ID != "e1" {
 		t.Errorf("CRM received %v; want e1 once", got)
+	}
+}
+
+// TestWorker_UnsafeReplayIsDeadLettered: a plain POST (no idempotency key)
+// that reached the CRM and failed with a 500 may have been applied; it is
+// not sent again but dead-lettered, saying why.
+func TestWorker_UnsafeReplayIsDeadLettered(t *testing.T) {
+	c := newCRM(t, func(n int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusInternalServerError)
+		return true
+	})
+	db := openStore(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	enqueueWrite(t, db, "e1", "k", now, "")
+	w := outbox.NewWorker(db, c.sender(t, clock, breaker.Options{}), outbox.Options{Owner: "w1", Now: clock})
+	if err := w.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := db.GetEntry(t.Context(), "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	requests := c.requests
+	c.mu.Unlock()
+	if e.State != outbox.Dead || !strings.Contains(e.DeadReason, "could duplicate") || requests != 1 {
+		t.Errorf("entry %s, reason %q, CRM hit %d times; want dead after one try, saying a replay could duplicate it",
+			e.State, e.DeadReason, requests)
 	}
 }

@@ -44,6 +44,12 @@ type Outcome struct {
 	Err error
 	// Tries lists every attempt, in order.
 	Tries []call.Attempt
+	// Reached reports whether the last attempt may have reached the CRM:
+	// anything after its request headers were written.
+	Reached bool
+	// Idempotent reports whether the request can be sent again without
+	// applying twice (see Transport.idempotent), its body being kept.
+	Idempotent bool
 }
 
 type outcomeKey struct{}
@@ -207,9 +213,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, t.failed(o, fault.Canceled, "read request body", err)
 	}
 	idempotent := t.idempotent(req)
+	o.Idempotent = idempotent && body.again
 	t.budget.Request()
 	for attempt := 1; ; attempt++ {
 		resp, reached, err := t.attempt(req, o, body)
+		o.Reached = reached
 		v := o.Verdict
 		d := retry.Decide(retry.Input{
 			Class: v.Class, Method: req.Method, Reached: reached,
