@@ -16,13 +16,7 @@ import (
 // crmguard and the sample CRM and checks each network fault's class and
 // answer, with retries off so each fault shows as it is.
 func TestSockets_TransportFaults(t *testing.T) {
-	crm := httptest.NewServer(democrm.New(democrm.Options{}))
-	defer crm.Close()
-	p, err := faultproxy.New(crm.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxiedCRM(t)
 	in := start(t, `
 listen: 127.0.0.1:0
 admin: {listen: 127.0.0.1:0}
@@ -82,13 +76,7 @@ upstreams:
 // opens and calls fail fast without reaching it; when it is back, probes
 // close the breaker and calls flow again. Retries heal a single blip.
 func TestSockets_FlappingCRM(t *testing.T) {
-	crm := httptest.NewServer(democrm.New(democrm.Options{}))
-	defer crm.Close()
-	p, err := faultproxy.New(crm.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxiedCRM(t)
 	in := start(t, `
 listen: 127.0.0.1:0
 admin: {listen: 127.0.0.1:0}
@@ -185,4 +173,18 @@ upstreams:
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+}
+
+// proxiedCRM starts the sample CRM behind a fault-injecting proxy; both
+// stop when the test ends.
+func proxiedCRM(t *testing.T) *faultproxy.Proxy {
+	t.Helper()
+	crm := httptest.NewServer(democrm.New(democrm.Options{}))
+	t.Cleanup(crm.Close)
+	p, err := faultproxy.New(crm.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
