@@ -42,6 +42,10 @@ type Config struct {
 	// Log configures crmguard's own log on standard error.
 	Log Log `yaml:"log"`
 
+	// Queue configures the durable write queue shared by the upstreams;
+	// each upstream's queue key says which of its writes go to it.
+	Queue Queue `yaml:"queue"`
+
 	// Upstreams are the CRM APIs crmguard stands in front of. At least one
 	// is required.
 	Upstreams []Upstream `yaml:"upstreams"`
@@ -98,6 +102,125 @@ type Upstream struct {
 
 	// Quota says how crmguard treats the CRM's API limits.
 	Quota Quota `yaml:"quota"`
+
+	// Queue says which writes to this CRM are kept in the durable write
+	// queue and how long they are tried.
+	Queue UpstreamQueue `yaml:"queue"`
+
+	// Credentials are the CRM credentials crmguard holds itself, if any:
+	// it sends them on calls that carry none of their own (and on every
+	// queued write it replays), refreshes them before they expire, and
+	// once after the CRM refuses them.
+	Credentials Credentials `yaml:"credentials"`
+}
+
+// UpstreamQueue says which writes to an upstream are queued. A write
+// (POST, PUT, PATCH, DELETE and any method that is not read-only) is
+// queued only when sending it again is safe: it never reached the CRM, or
+// it is idempotent (see retry). The client overrides Writes per request
+// with the header Crmguard-Queue: allow (queue on failure) or deny (never
+// queue).
+type UpstreamQueue struct {
+	// Writes is on_failure (send at once; queue the write when it fails
+	// for a transient reason: network, timeout, unavailable, rate_limit,
+	// server, or an open breaker), always (queue every write and answer
+	// 202 at once; the queue sends it) or never. Default on_failure.
+	Writes string `yaml:"writes"`
+
+	// MaxAttempts is the most delivery attempts a queued write gets before
+	// it becomes a dead letter, from 1 to 10000. Default 50.
+	MaxAttempts int `yaml:"max_attempts"`
+
+	// MaxAge is how long after it was accepted a queued write may still be
+	// sent; after that it becomes a dead letter. Default 72h.
+	MaxAge Duration `yaml:"max_age"`
+
+	// Rate is the most queued writes sent to this CRM per second, so a
+	// backlog drained after an outage does not flood a CRM that has just
+	// recovered; above 0. Default 20.
+	Rate float64 `yaml:"rate"`
+}
+
+// Queue configures the durable write queue.
+type Queue struct {
+	// KeyEnv names the environment variable holding the key that encrypts
+	// the secret headers (Authorization, API keys, cookies) of queued
+	// writes at rest: 32 bytes as 64 hex digits or standard base64 (for
+	// example: openssl rand -hex 32). Each entry's secrets are deleted
+	// when it is delivered or dies. Without the variable, writes whose
+	// replay needs the client's own credentials are not queued (upstreams
+	// with credentials still are). Default CRMGUARD_QUEUE_KEY.
+	KeyEnv string `yaml:"key_env"`
+
+	// Lease is how long a replica holds a queued write it is sending; a
+	// replica that dies mid-send loses the entry to another one after
+	// this long. Default 30s.
+	Lease Duration `yaml:"lease"`
+
+	// Poll is how often an idle replica looks for writes to send. Default
+	// 500ms.
+	Poll Duration `yaml:"poll"`
+
+	// Backoff is the first wait before a failed queued write is sent
+	// again; each further wait may double, up to MaxBackoff. The CRM's
+	// Retry-After is honoured when longer. Default 1s.
+	Backoff Duration `yaml:"backoff"`
+
+	// MaxBackoff caps the wait between attempts. Default 10m.
+	MaxBackoff Duration `yaml:"max_backoff"`
+
+	// Keep is how long delivered and dropped entries are kept for audit;
+	// dead letters stay until an operator replays or drops them. Default
+	// 168h (7 days).
+	Keep Duration `yaml:"keep"`
+}
+
+// Credentials are CRM credentials crmguard holds for an upstream. Secrets
+// are read from environment variables when crmguard starts; they are
+// never written to the store or the log.
+type Credentials struct {
+	// Kind is oauth2 (a token from TokenURL, by the client credentials or
+	// refresh token grant) or api_key (a fixed key in a header). Empty
+	// (the default) means crmguard holds no credentials and forwards the
+	// client's.
+	Kind string `yaml:"kind"`
+
+	// Grant is the OAuth 2 grant for kind oauth2: client_credentials or
+	// refresh_token; client_credentials when empty.
+	Grant string `yaml:"grant"`
+
+	// TokenURL is the OAuth 2 token endpoint, for example
+	// https://login.salesforce.com/services/oauth2/token. Required for
+	// kind oauth2.
+	TokenURL string `yaml:"token_url"`
+
+	// ClientID is the OAuth 2 client (consumer key). Required for kind
+	// oauth2.
+	ClientID string `yaml:"client_id"`
+
+	// ClientSecretEnv names the environment variable holding the OAuth 2
+	// client secret. Required for kind oauth2.
+	ClientSecretEnv string `yaml:"client_secret_env"`
+
+	// RefreshTokenEnv names the environment variable holding the refresh
+	// token, for grant refresh_token.
+	RefreshTokenEnv string `yaml:"refresh_token_env"`
+
+	// Scopes are the OAuth 2 scopes requested, if the CRM wants any.
+	Scopes []string `yaml:"scopes,omitempty"`
+
+	// KeyEnv names the environment variable holding the API key, for kind
+	// api_key.
+	KeyEnv string `yaml:"key_env"`
+
+	// Header is the header the credential is sent in; Authorization when
+	// empty.
+	Header string `yaml:"header"`
+
+	// Prefix goes before the key or token in Header: for kind oauth2 it is
+	// always "Bearer "; for api_key write what the CRM expects, such as
+	// "Bearer " or "Zoho-oauthtoken ". Empty means none.
+	Prefix string `yaml:"prefix"`
 }
 
 // Quota says how crmguard treats a CRM's API limits. The remaining calls
@@ -110,6 +233,12 @@ type Quota struct {
 	// names no reset time (Salesforce's rolling daily quota does not).
 	// Default 1m.
 	Pause Duration `yaml:"pause"`
+
+	// Reserve is the share of every quota window the CRM reports that is
+	// kept for interactive traffic: once less than this share is left,
+	// queued writes wait for the window to reset instead of spending it.
+	// From 0 (no reserve) to 0.9; write 0.1 or "10%". Default 0.1.
+	Reserve Ratio `yaml:"reserve"`
 }
 
 // Retry says how a failed call is retried. Only retryable classes are

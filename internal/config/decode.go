@@ -124,7 +124,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 	t := v.Type()
 	switch {
 	case t == reflect.TypeFor[Duration](), t == reflect.TypeFor[ByteSize](), t == reflect.TypeFor[Ratio](),
-		t.Kind() == reflect.String, t.Kind() == reflect.Int, t == reflect.TypeFor[*bool]():
+		t.Kind() == reflect.String, t.Kind() == reflect.Int, t == reflect.TypeFor[float64](), t == reflect.TypeFor[*bool]():
 		d.decodeScalar(n, use, v, path)
 	case isNull(n):
 		// An empty value keeps the default, like a missing key.
@@ -275,7 +275,8 @@ func (d *decoder) decodeScalar(n, use *yaml.Node, v reflect.Value, path string) 
 	}
 	switch {
 	case t == reflect.TypeFor[*bool]() && tag != "!!bool",
-		t.Kind() == reflect.Int && tag != "!!int":
+		t.Kind() == reflect.Int && tag != "!!int",
+		t == reflect.TypeFor[float64]() && tag != "!!int" && tag != "!!float":
 		// yaml.v3 would read yes/no/on/off as booleans and truncate 1.5
 		// to 1; strict means neither.
 		d.badValue(n, path, "expected %s, found %s", describeType(t), describeNode(&c))

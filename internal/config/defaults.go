@@ -30,6 +30,19 @@ const (
 	defaultWindow         = Duration(30 * time.Second)
 	defaultCooldown       = Duration(15 * time.Second)
 	defaultQuotaPause     = Duration(time.Minute)
+	defaultQuotaReserve   = 0.1
+	defaultQueueWrites    = "on_failure"
+	defaultQueueAttempts  = 50
+	defaultQueueMaxAge    = Duration(72 * time.Hour)
+	defaultQueueRate      = 20.0
+	defaultQueueKeyEnv    = "CRMGUARD_QUEUE_KEY"
+	defaultQueueLease     = Duration(30 * time.Second)
+	defaultQueuePoll      = Duration(500 * time.Millisecond)
+	defaultQueueBackoff   = Duration(time.Second)
+	defaultQueueMaxWait   = Duration(10 * time.Minute)
+	defaultQueueKeep      = Duration(168 * time.Hour)
+	defaultCredGrant      = "client_credentials"
+	defaultCredHeader     = "Authorization"
 )
 
 // ApplyDefaults sets every field that holds its zero value (and
@@ -62,6 +75,13 @@ func (c *Config) ApplyDefaults() {
 	setZero(&c.Incidents.ResolveAfter, defaultResolveAfter)
 	setZero(&c.Log.Level, defaultLogLevel)
 	setZero(&c.Log.Format, defaultLogFormat)
+	q := &c.Queue
+	setZero(&q.KeyEnv, defaultQueueKeyEnv)
+	setZero(&q.Lease, defaultQueueLease)
+	setZero(&q.Poll, defaultQueuePoll)
+	setZero(&q.Backoff, defaultQueueBackoff)
+	setZero(&q.MaxBackoff, defaultQueueMaxWait)
+	setZero(&q.Keep, defaultQueueKeep)
 	for i := range c.Upstreams {
 		c.Upstreams[i].applyDefaults()
 	}
@@ -80,6 +100,17 @@ func (u *Upstream) applyDefaults() {
 	setZero(&u.Breaker.Window, defaultWindow)
 	setZero(&u.Breaker.Cooldown, defaultCooldown)
 	setZero(&u.Quota.Pause, defaultQuotaPause)
+	setZero(&u.Quota.Reserve, defaultQuotaReserve)
+	setZero(&u.Queue.Writes, defaultQueueWrites)
+	setZero(&u.Queue.MaxAttempts, defaultQueueAttempts)
+	setZero(&u.Queue.MaxAge, defaultQueueMaxAge)
+	setZero(&u.Queue.Rate, defaultQueueRate)
+	if u.Credentials.Kind != "" {
+		setZero(&u.Credentials.Header, defaultCredHeader)
+		if u.Credentials.Kind == "oauth2" {
+			setZero(&u.Credentials.Grant, defaultCredGrant)
+		}
+	}
 }
 
 // setZero sets *p to v when *p is the zero value.

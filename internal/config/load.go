@@ -29,7 +29,7 @@ func LoadFile(path string) (*Config, error) {
 // On failure Load returns a nil *Config and every problem it found, each an
 // *Error on its own line, in file order, formatted as
 //
-//	crmguard.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota)
+//	crmguard.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials)
 func Load(name string, data []byte) (*Config, error) {
 	return load(name, data, os.LookupEnv)
 }

@@ -68,15 +68,28 @@ var validFixtures = []struct {
 		Retention: Retention{Calls: Duration(72 * time.Hour), Rollups: Duration(8760 * time.Hour)},
 		Incidents: Incidents{ResolveAfter: Duration(90 * time.Minute)},
 		Log:       Log{Level: "debug", Format: "json"},
+		Queue: Queue{
+			KeyEnv: "MY_QUEUE_KEY", Lease: Duration(time.Minute), Poll: Duration(250 * time.Millisecond),
+			Backoff: Duration(2 * time.Second), MaxBackoff: Duration(5 * time.Minute), Keep: Duration(48 * time.Hour),
+		},
 		Upstreams: []Upstream{
 			{
 				Name: "sf", URL: "https://example.my.salesforce.com", Dialect: "salesforce", Timeout: Duration(20 * time.Second), ClientHeader: "X-Integration",
 				Failover: []string{"https://example-backup.my.salesforce.com"},
 				Retry:    Retry{Attempts: 5, Backoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(2 * time.Second), Budget: 0.1},
 				Breaker:  Breaker{FailureRatio: 0.25, MinCalls: 50, Window: Duration(time.Minute), Cooldown: Duration(30 * time.Second)},
-				Quota:    Quota{Pause: Duration(5 * time.Minute)},
+				Quota:    Quota{Pause: Duration(5 * time.Minute), Reserve: 0.25},
+				Queue:    UpstreamQueue{Writes: "always", MaxAttempts: 10, MaxAge: Duration(24 * time.Hour), Rate: 2.5},
+				Credentials: Credentials{
+					Kind: "oauth2", Grant: "refresh_token", TokenURL: "https://login.salesforce.com/services/oauth2/token",
+					ClientID: "crmguard-app", ClientSecretEnv: "SF_CLIENT_SECRET", RefreshTokenEnv: "SF_REFRESH_TOKEN",
+					Scopes: []string{"api", "refresh_token"}, Header: "X-Auth",
+				},
 			},
-			withDefaults(Upstream{Name: "hubspot-eu", URL: "http://hubspot.internal:8443/base/path", Dialect: "hubspot", Timeout: Duration(2 * time.Minute)}),
+			withDefaults(Upstream{
+				Name: "hubspot-eu", URL: "http://hubspot.internal:8443/base/path", Dialect: "hubspot", Timeout: Duration(2 * time.Minute),
+				Credentials: Credentials{Kind: "api_key", KeyEnv: "HUBSPOT_KEY", Header: "Authorization", Prefix: "Bearer "},
+			}),
 		},
 	}},
 	{"env", defaultsWith(func(c *Config) {
@@ -100,10 +113,10 @@ var invalidFixtures = []struct {
 	want []string
 }{
 	{"unknown_key", []string{
-		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, upstreams)`,
+		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, queue, upstreams)`,
 	}},
 	{"unknown_nested_key", []string{
-		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota)`,
+		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials)`,
 		`unknown_nested_key.yaml:9:3: recording: unknown key "bufer" (did you mean "buffer"?; known keys: buffer, batch, flush_interval, rollup_interval, sample_bytes, inspect_bytes, mask_personal_data)`,
 		`unknown_nested_key.yaml:10:3: recording: unknown key "sample-bytes" (did you mean "sample_bytes"?;`,
 	}},
@@ -228,7 +241,7 @@ var invalidFixtures = []struct {
 		`bad_header.yaml:5:20: upstreams[0].client_header: invalid header name "X-Client:Id":`,
 	}},
 	{"alias_cycle", []string{
-		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry, breaker or quota, found a list`,
+		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue or credentials, found a list`,
 	}},
 	{"merge_cycle", []string{
 		`merge_cycle.yaml:3:9: upstreams[0]: anchor "u" merges itself`,

@@ -89,6 +89,8 @@ func describeType(t reflect.Type) string {
 		return "true or false"
 	case t.Kind() == reflect.Int:
 		return "a whole number such as 1000"
+	case t == reflect.TypeFor[float64]():
+		return "a number such as 20 or 2.5"
 	case t.Kind() == reflect.String:
 		return "a single value"
 	case t.Kind() == reflect.Slice:

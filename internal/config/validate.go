@@ -13,11 +13,14 @@ import (
 
 // Limits that Validate enforces.
 const (
-	maxTimeout      = Duration(24 * time.Hour)
-	maxBatch        = 100000
-	maxSampleBytes  = 1 * MiB
-	minInspectBytes = 4 * KiB
-	maxInspectBytes = 64 * MiB
+	maxTimeout       = Duration(24 * time.Hour)
+	maxBatch         = 100000
+	maxSampleBytes   = 1 * MiB
+	minInspectBytes  = 4 * KiB
+	maxInspectBytes  = 64 * MiB
+	maxReserve       = 0.9
+	maxQueueAttempts = 10000
+	maxQueueRate     = 100000
 )
 
 // Validate checks c and returns every problem it finds, each an *Error
@@ -78,6 +81,15 @@ func (c *Config) problems() []*Error {
 	v.positive("incidents.resolve_after", c.Incidents.ResolveAfter, defaultResolveAfter)
 	v.oneOf("log.level", "level", c.Log.Level, []string{"debug", "info", "warn", "error"})
 	v.oneOf("log.format", "format", c.Log.Format, []string{"text", "json"})
+	v.envName("queue.key_env", c.Queue.KeyEnv, defaultQueueKeyEnv)
+	v.positive("queue.lease", c.Queue.Lease, defaultQueueLease)
+	v.positive("queue.poll", c.Queue.Poll, defaultQueuePoll)
+	v.positive("queue.backoff", c.Queue.Backoff, defaultQueueBackoff)
+	v.positive("queue.max_backoff", c.Queue.MaxBackoff, defaultQueueMaxWait)
+	if c.Queue.Backoff > 0 && c.Queue.MaxBackoff > 0 && c.Queue.Backoff > c.Queue.MaxBackoff {
+		v.add("queue.max_backoff", "%s is shorter than queue.backoff %s; the first wait could never happen", c.Queue.MaxBackoff, c.Queue.Backoff)
+	}
+	v.positive("queue.keep", c.Queue.Keep, defaultQueueKeep)
 
 	if len(c.Upstreams) == 0 {
 		v.add("upstreams", "no upstreams configured; add at least one with a name and a url, e.g. upstreams: [{name: sf, url: \"https://example.my.salesforce.com\", dialect: salesforce}]")
@@ -222,6 +234,73 @@ func (v *validator) upstream(p string, u Upstream) {
 	v.positive(p+".breaker.window", b.Window, defaultWindow)
 	v.positive(p+".breaker.cooldown", b.Cooldown, defaultCooldown)
 	v.positive(p+".quota.pause", u.Quota.Pause, defaultQuotaPause)
+	if u.Quota.Reserve < 0 || u.Quota.Reserve > maxReserve {
+		v.add(p+".quota.reserve", "must be a share from 0 to %s, such as %s (a tenth of each window kept for interactive calls), got %s", Ratio(maxReserve), Ratio(defaultQuotaReserve), u.Quota.Reserve)
+	}
+	q := u.Queue
+	v.oneOf(p+".queue.writes", "mode", q.Writes, []string{"on_failure", "always", "never"})
+	if q.MaxAttempts < 1 || q.MaxAttempts > maxQueueAttempts {
+		v.add(p+".queue.max_attempts", "must be from 1 to %d, got %d; the default is %d", maxQueueAttempts, q.MaxAttempts, defaultQueueAttempts)
+	}
+	v.positive(p+".queue.max_age", q.MaxAge, defaultQueueMaxAge)
+	if !(q.Rate > 0 && q.Rate <= maxQueueRate) { // also rejects NaN
+		v.add(p+".queue.rate", "must be above 0 and at most %g writes per second, got %g; the default is %g", float64(maxQueueRate), q.Rate, defaultQueueRate)
+	}
+	v.credentials(p+".credentials", u.Credentials)
+}
+
+// credentials checks an upstream's optional credentials.
+func (v *validator) credentials(p string, c Credentials) {
+	switch c.Kind {
+	case "":
+		if c.Grant != "" || c.TokenURL != "" || c.ClientID != "" || c.ClientSecretEnv != "" ||
+			c.RefreshTokenEnv != "" || len(c.Scopes) > 0 || c.KeyEnv != "" || c.Header != "" || c.Prefix != "" {
+			v.add(p+".kind", "required when other credentials keys are set; write oauth2 or api_key")
+		}
+		return
+	case "oauth2":
+		v.oneOf(p+".grant", "grant", c.Grant, []string{"client_credentials", "refresh_token"})
+		v.upstreamURL(p+".token_url", c.TokenURL)
+		if c.ClientID == "" {
+			v.add(p+".client_id", "required for kind oauth2; the client (consumer) id the CRM issued")
+		}
+		v.envName(p+".client_secret_env", c.ClientSecretEnv, "SF_CLIENT_SECRET")
+		if c.Grant == "refresh_token" {
+			v.envName(p+".refresh_token_env", c.RefreshTokenEnv, "SF_REFRESH_TOKEN")
+		}
+		if c.KeyEnv != "" {
+			v.add(p+".key_env", "is for kind api_key; an oauth2 token comes from token_url")
+		}
+	case "api_key":
+		v.envName(p+".key_env", c.KeyEnv, "CRM_API_KEY")
+		for _, k := range []struct{ key, val string }{
+			{"grant", c.Grant}, {"token_url", c.TokenURL}, {"client_id", c.ClientID},
+			{"client_secret_env", c.ClientSecretEnv}, {"refresh_token_env", c.RefreshTokenEnv},
+		} {
+			if k.val != "" {
+				v.add(p+"."+k.key, "is for kind oauth2; an api_key is read from key_env")
+			}
+		}
+	default:
+		v.oneOf(p+".kind", "kind", c.Kind, []string{"oauth2", "api_key"})
+		return
+	}
+	if c.Header == "" {
+		v.add(p+".header", "required; the header the credential goes in, e.g. Authorization")
+	}
+	v.header(p+".header", c.Header)
+}
+
+// envName checks a required environment variable name. The value is not
+// repeated in the message: it may be the secret itself, pasted where its
+// variable's name belongs.
+func (v *validator) envName(path, name, example string) {
+	switch {
+	case name == "":
+		v.add(path, "required; name the environment variable that holds the secret, e.g. %s", example)
+	case !isEnvName(name):
+		v.add(path, "not a valid environment variable name (value not shown, in case it is the secret itself); write the variable's name, letters, digits and _ not starting with a digit, e.g. %s", example)
+	}
 }
 
 // upstreamURL checks an upstream's base URL.

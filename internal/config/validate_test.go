@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,12 @@ func TestValidate(t *testing.T) {
 			"incidents.resolve_after: must be greater than 0",
 			`log.level: unknown level ""`,
 			`log.format: unknown format ""`,
+			"queue.key_env: required;",
+			"queue.lease: must be greater than 0",
+			"queue.poll: must be greater than 0",
+			"queue.backoff: must be greater than 0",
+			"queue.max_backoff: must be greater than 0",
+			"queue.keep: must be greater than 0",
 			"upstreams: no upstreams configured",
 		}},
 		{"upstream problems", func(c *Config) {
@@ -107,6 +114,38 @@ func TestValidate(t *testing.T) {
 			"upstreams[0].breaker.failure_ratio: must be above 0 and at most 1",
 			"upstreams[0].breaker.min_calls: must be at least 1, got 0",
 			"upstreams[0].breaker.window: must be greater than 0",
+		}},
+		{"quota and queue", func(c *Config) {
+			u := &c.Upstreams[0]
+			u.Quota.Reserve = 0.95
+			u.Queue = UpstreamQueue{Writes: "on-failure", MaxAttempts: 0, MaxAge: 0, Rate: math.NaN()}
+			c.Queue.Backoff, c.Queue.MaxBackoff = Duration(time.Minute), Duration(time.Second)
+		}, []string{
+			"queue.max_backoff: 1s is shorter than queue.backoff 1m;",
+			"upstreams[0].quota.reserve: must be a share from 0 to 0.9",
+			`upstreams[0].queue.writes: unknown mode "on-failure" (did you mean "on_failure"?)`,
+			"upstreams[0].queue.max_attempts: must be from 1 to 10000, got 0",
+			"upstreams[0].queue.max_age: must be greater than 0",
+			"upstreams[0].queue.rate: must be above 0",
+		}},
+		{"oauth2 credentials", func(c *Config) {
+			c.Upstreams[0].Credentials = Credentials{Kind: "oauth2", Grant: "refresh_token", TokenURL: "login.example.com", ClientSecretEnv: "s3cr3t-value!", KeyEnv: "KEY", Header: "Authorization"}
+		}, []string{
+			`upstreams[0].credentials.token_url: "login.example.com" is not an absolute URL`,
+			"upstreams[0].credentials.client_id: required for kind oauth2",
+			"upstreams[0].credentials.client_secret_env: not a valid environment variable name (value not shown",
+			"upstreams[0].credentials.refresh_token_env: required;",
+			"upstreams[0].credentials.key_env: is for kind api_key",
+		}},
+		{"api key credentials", func(c *Config) {
+			c.Upstreams[0].Credentials = Credentials{Kind: "api_key", ClientID: "x", Header: "Bad Header"}
+		}, []string{
+			"upstreams[0].credentials.key_env: required;",
+			"upstreams[0].credentials.client_id: is for kind oauth2",
+			`upstreams[0].credentials.header: invalid header name "Bad Header"`,
+		}},
+		{"credentials without kind", func(c *Config) { c.Upstreams[0].Credentials = Credentials{KeyEnv: "KEY"} }, []string{
+			"upstreams[0].credentials.kind: required when other credentials keys are set",
 		}},
 		{"stores", func(c *Config) { c.Store = "sqlite://" }, []string{`store: missing database file in "sqlite://"`}},
 		{"store without scheme", func(c *Config) { c.Store = "user:pw@host/db" }, []string{"store: not a URL (value not shown"}},
