@@ -50,6 +50,12 @@ type Outcome struct {
 	// Idempotent reports whether the request can be sent again without
 	// applying twice (see Transport.idempotent), its body being kept.
 	Idempotent bool
+	// Request is the request body as it was sent, when it was kept to be
+	// sent again (at most ReplayBytes); Replayable reports whether the
+	// request can be sent again in full: it had no body, or the body was
+	// kept. Together they let a write be queued after it failed.
+	Request    []byte
+	Replayable bool
 }
 
 type outcomeKey struct{}
@@ -214,6 +220,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	idempotent := t.idempotent(req)
 	o.Idempotent = idempotent && body.again
+	o.Request, o.Replayable = body.bytes, body.again
 	t.budget.Request()
 	for attempt := 1; ; attempt++ {
 		resp, reached, err := t.attempt(req, o, body)
