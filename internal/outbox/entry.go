@@ -44,9 +44,10 @@ const DropPrefix = "dropped by operator: "
 var (
 	// ErrNotFound is returned when no entry has the requested ID.
 	ErrNotFound = errors.New("outbox entry not found")
-	// ErrLeaseLost is returned by Ack, Reschedule and Kill when the
-	// caller no longer holds the entry: another owner claimed it after
-	// the lease expired, or an operator dropped it. Nothing is changed.
+	// ErrLeaseLost is returned by Begin, Ack, Reschedule, Postpone and
+	// Kill when the caller no longer holds the entry: another owner
+	// claimed it after the lease expired, or an operator dropped it.
+	// Nothing is changed.
 	ErrLeaseLost = errors.New("outbox lease lost")
 	// ErrWrongState is returned by Admin.Replay for an entry that is not
 	// dead and by Admin.Drop for one that is already delivered.
@@ -80,18 +81,24 @@ type Entry struct {
 	// IdempotencyKey is sent with every attempt so the CRM can discard a
 	// duplicate; "" if the upstream has none.
 	IdempotencyKey string
+	// Idempotent is set when sending the write again cannot apply it
+	// twice: its method is idempotent, it carries an Idempotency-Key, or
+	// the upstream's dialect makes it an upsert. Enqueue stores it.
+	Idempotent bool
 
 	// State is where the entry is; Enqueue always stores Pending.
 	State State
 	// Attempts counts failed delivery attempts so far (Reschedule adds
-	// one). Enqueue keeps the caller's value, so that a synchronous
-	// attempt made before queueing is counted.
+	// one; Postpone, which holds an entry back unsent, does not). Enqueue
+	// keeps the caller's value, so that a synchronous attempt made before
+	// queueing is counted.
 	Attempts int
 	// NextAt is the earliest time the entry may be claimed; the zero time
 	// means at once. CreatedAt is when the write was accepted.
 	NextAt, CreatedAt time.Time
 	// LastClass, LastStatus and LastError describe the last failed
 	// attempt: its fault class, HTTP status (0 if none) and message.
+	// After Postpone they say why the entry was held back, with status 0.
 	LastClass  fault.Class
 	LastStatus int
 	LastError  string
@@ -101,4 +108,12 @@ type Entry struct {
 	DeadAt     time.Time
 	// DeliveredAt is when the entry was acknowledged, or zero.
 	DeliveredAt time.Time
+
+	// Unsure is set by Claim only: the entry was taken over from an owner
+	// that had begun sending it (see Queue.Begin) and whose lease expired
+	// before it recorded an outcome, so that earlier send may have reached
+	// the CRM. The doubt passes on to every later owner until one records
+	// an outcome. It is false in every other entry Claim returns and in
+	// those Admin returns.
+	Unsure bool
 }

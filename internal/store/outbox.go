@@ -20,17 +20,18 @@ const (
 )
 
 // outboxColumns lists the stored fields of outbox.Entry in the order
-// scanEntry reads them; Claim returns them all. The Admin methods select
-// NULL in place of the secret or bulky columns they do not return.
+// scanEntry reads them, and unsure, which only Claim sets; Claim returns
+// them all. The Admin methods select NULL in place of unsure and of the
+// secret or bulky columns they do not return.
 var (
 	outboxColumns = []string{
 		"id", "call_id", "upstream", "method", "path", "header", "sealed", "body",
-		"record_key", "idempotency_key", "state", "attempts", "next_at_us", "created_us",
-		"last_class", "last_status", "last_error", "dead_reason", "dead_us", "delivered_us",
+		"record_key", "idempotency_key", "idempotent", "state", "attempts", "next_at_us", "created_us",
+		"last_class", "last_status", "last_error", "dead_reason", "dead_us", "delivered_us", "unsure",
 	}
 	// getSelect leaves out sealed, listSelect also header and body.
-	getSelect  = "SELECT " + outboxList("", []string{"sealed"}) + " FROM outbox"
-	listSelect = "SELECT " + outboxList("", []string{"header", "sealed", "body"}) + " FROM outbox"
+	getSelect  = "SELECT " + outboxList("", []string{"sealed", "unsure"}) + " FROM outbox"
+	listSelect = "SELECT " + outboxList("", []string{"header", "sealed", "body", "unsure"}) + " FROM outbox"
 )
 
 // outboxList returns outboxColumns, each prefixed with prefix and those
@@ -57,12 +58,20 @@ const claimDue = `o.state IN ('pending', 'inflight')
 		SELECT 1 FROM outbox p
 		WHERE p.record_key = o.record_key AND p.id < o.id AND p.state IN ('pending', 'inflight')))`
 
+// claimSet is the SET list of Claim's update. Both backends evaluate it on
+// the row as it was before the claim, so unsure records whether the entry
+// was taken over from an owner that had begun; the new owner has not. The
+// mark stays until an outcome is recorded: an owner that took an unsure
+// entry over and died before acting on it passes the doubt on.
+const claimSet = `state = 'inflight', lease_owner = $1, lease_until_us = $2,
+	unsure = (unsure OR (state = 'inflight' AND started_us IS NOT NULL)), started_us = NULL`
+
 // outboxDialect is the outbox SQL that differs between the backends; both
 // dialects implement it, in outbox_sqlite.go and outbox_postgres.go.
 type outboxDialect interface {
 	// claimSQL returns the statement that leases due entries, with the
 	// owner as $1, the lease end as $2, now as $3 and the limit as $4,
-	// returning the claimed rows' outboxColumns.
+	// setting claimSet and returning the claimed rows' outboxColumns.
 	claimSQL() string
 }
 
@@ -74,10 +83,10 @@ func (db *DB) Enqueue(ctx context.Context, e outbox.Entry) error {
 	}
 	_, err := db.write.ExecContext(ctx, `INSERT INTO outbox (
 		id, call_id, upstream, method, path, header, sealed, body, record_key, idempotency_key,
-		state, attempts, next_at_us, created_us, last_class, last_status, last_error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		idempotent, state, attempts, next_at_us, created_us, last_class, last_status, last_error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		e.ID, e.CallID, e.Upstream, e.Method, e.Path, blob(e.Header), blob(e.Sealed), blob(e.Body),
-		e.RecordKey, e.IdempotencyKey, string(outbox.Pending), int64(e.Attempts),
+		e.RecordKey, e.IdempotencyKey, e.Idempotent, string(outbox.Pending), int64(e.Attempts),
 		atMicros(e.NextAt), atMicros(e.CreatedAt), e.LastClass.String(), int64(e.LastStatus), e.LastError)
 	if err != nil {
 		return fmt.Errorf("enqueueing %s: %w", e.ID, err)
@@ -110,11 +119,17 @@ func (db *DB) Claim(ctx context.Context, owner string, now time.Time, lease time
 	return es, nil
 }
 
+// Begin records that owner is about to send the entry; see outbox.Queue.
+func (db *DB) Begin(ctx context.Context, id, owner string, at time.Time) error {
+	return db.finish(ctx, "beginning", id, owner, `UPDATE outbox SET started_us = $3
+		WHERE id = $1 AND state = 'inflight' AND lease_owner = $2`, micros(at))
+}
+
 // Ack marks the entry delivered; see outbox.Queue.
 func (db *DB) Ack(ctx context.Context, id, owner string, at time.Time) error {
 	return db.finish(ctx, "acknowledging", id, owner, `UPDATE outbox
 		SET state = 'delivered', delivered_us = $3, header = NULL, sealed = NULL, body = NULL,
-			lease_owner = '', lease_until_us = 0
+			lease_owner = '', lease_until_us = 0, started_us = NULL, unsure = FALSE
 		WHERE id = $1 AND state = 'inflight' AND lease_owner = $2`, micros(at))
 }
 
@@ -123,15 +138,27 @@ func (db *DB) Ack(ctx context.Context, id, owner string, at time.Time) error {
 func (db *DB) Reschedule(ctx context.Context, id, owner string, next time.Time, class fault.Class, status int, msg string) error {
 	return db.finish(ctx, "rescheduling", id, owner, `UPDATE outbox
 		SET state = 'pending', attempts = attempts + 1, next_at_us = $3,
-			last_class = $4, last_status = $5, last_error = $6, lease_owner = '', lease_until_us = 0
+			last_class = $4, last_status = $5, last_error = $6, lease_owner = '', lease_until_us = 0,
+			started_us = NULL, unsure = FALSE
 		WHERE id = $1 AND state = 'inflight' AND lease_owner = $2`,
 		atMicros(next), class.String(), int64(status), msg)
+}
+
+// Postpone makes the entry pending again without counting an attempt;
+// see outbox.Queue.
+func (db *DB) Postpone(ctx context.Context, id, owner string, next time.Time, class fault.Class, msg string) error {
+	return db.finish(ctx, "postponing", id, owner, `UPDATE outbox
+		SET state = 'pending', next_at_us = $3, last_class = $4, last_status = 0, last_error = $5,
+			lease_owner = '', lease_until_us = 0, started_us = NULL, unsure = FALSE
+		WHERE id = $1 AND state = 'inflight' AND lease_owner = $2`,
+		atMicros(next), class.String(), msg)
 }
 
 // Kill makes the entry a dead letter; see outbox.Queue.
 func (db *DB) Kill(ctx context.Context, id, owner, reason string, at time.Time) error {
 	return db.finish(ctx, "dead-lettering", id, owner, `UPDATE outbox
-		SET state = 'dead', dead_reason = $3, dead_us = $4, sealed = NULL, lease_owner = '', lease_until_us = 0
+		SET state = 'dead', dead_reason = $3, dead_us = $4, sealed = NULL, lease_owner = '', lease_until_us = 0,
+			started_us = NULL, unsure = FALSE
 		WHERE id = $1 AND state = 'inflight' AND lease_owner = $2`, reason, micros(at))
 }
 
@@ -184,10 +211,11 @@ func scanEntry(s scanner) (outbox.Entry, error) {
 		next, created        int64
 		deadAt, deliveredAt  sql.NullInt64
 		header, sealed, body []byte
+		unsure               sql.NullBool // NULL outside Claim
 	)
 	err := s.Scan(&e.ID, &e.CallID, &e.Upstream, &e.Method, &e.Path, &header, &sealed, &body,
-		&e.RecordKey, &e.IdempotencyKey, &state, &attempts, &next, &created,
-		&class, &status, &e.LastError, &e.DeadReason, &deadAt, &deliveredAt)
+		&e.RecordKey, &e.IdempotencyKey, &e.Idempotent, &state, &attempts, &next, &created,
+		&class, &status, &e.LastError, &e.DeadReason, &deadAt, &deliveredAt, &unsure)
 	if err != nil {
 		return outbox.Entry{}, err
 	}
@@ -199,6 +227,7 @@ func scanEntry(s scanner) (outbox.Entry, error) {
 	e.State, e.Attempts, e.LastClass, e.LastStatus = outbox.State(state), int(attempts), cl, int(status)
 	e.NextAt, e.CreatedAt = fromAtMicros(next), fromAtMicros(created)
 	e.DeadAt, e.DeliveredAt = fromNullMicros(deadAt), fromNullMicros(deliveredAt)
+	e.Unsure = unsure.Bool
 	return e, nil
 }
 

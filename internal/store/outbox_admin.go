@@ -58,7 +58,7 @@ func (db *DB) GetEntry(ctx context.Context, id string) (outbox.Entry, error) {
 func (db *DB) Replay(ctx context.Context, id string, at time.Time) error {
 	return db.operate(ctx, "replaying", id, `UPDATE outbox
 		SET state = 'pending', attempts = 0, next_at_us = $2, dead_reason = '', dead_us = NULL,
-			lease_owner = '', lease_until_us = 0
+			lease_owner = '', lease_until_us = 0, started_us = NULL, unsure = FALSE
 		WHERE id = $1 AND state = 'dead'`, atMicros(at))
 }
 
@@ -66,8 +66,42 @@ func (db *DB) Replay(ctx context.Context, id string, at time.Time) error {
 // outbox.Admin.
 func (db *DB) Drop(ctx context.Context, id, reason string, at time.Time) error {
 	return db.operate(ctx, "dropping", id, `UPDATE outbox
-		SET state = 'dead', dead_reason = $2, dead_us = $3, sealed = NULL, lease_owner = '', lease_until_us = 0
+		SET state = 'dead', dead_reason = $2, dead_us = $3, sealed = NULL, lease_owner = '', lease_until_us = 0,
+			started_us = NULL, unsure = FALSE
 		WHERE id = $1 AND state <> 'delivered'`, outbox.DropPrefix+reason, micros(at))
+}
+
+// purgeEntriesWhere is the condition, with the cutoff as $1 and
+// outbox.DropPrefix as $2, of the entries PurgeEntries deletes. The prefix
+// (ASCII, so its length in bytes is in characters) is compared with
+// substr rather than LIKE, which ignores case in SQLite.
+var purgeEntriesWhere = fmt.Sprintf(`(state = 'delivered' AND delivered_us < $1)
+	OR (state = 'dead' AND dead_us < $1 AND substr(dead_reason, 1, %d) = $2)`, len(outbox.DropPrefix))
+
+// PurgeEntries deletes the entries delivered, or dropped, before before,
+// in chunks of purgeChunk as Purge deletes calls; see outbox.Admin. It is
+// not called Purge because DB has that method already, for
+// janitor.Store.
+func (db *DB) PurgeEntries(ctx context.Context, before time.Time) (int64, error) {
+	if before.IsZero() {
+		return 0, nil
+	}
+	// The condition is repeated outside the subquery so that on
+	// PostgreSQL a row an operator replays meanwhile is rechecked once
+	// locked, and kept.
+	query := `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE ` + purgeEntriesWhere + `
+		LIMIT $3) AND (` + purgeEntriesWhere + `)`
+	var deleted int64
+	for {
+		n, err := db.exec(ctx, query, micros(before), outbox.DropPrefix, purgeChunk)
+		if err != nil {
+			return deleted, fmt.Errorf("purging outbox entries before %s: %w", before.Format(time.RFC3339), err)
+		}
+		deleted += n
+		if n < purgeChunk {
+			return deleted, nil
+		}
+	}
 }
 
 // operate runs update, whose $1 is id, for an operator. It returns

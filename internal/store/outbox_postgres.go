@@ -10,7 +10,7 @@ var claimPostgres = `WITH c AS MATERIALIZED (
 		SELECT o.id FROM outbox o WHERE ` + claimDue + `
 		ORDER BY o.id LIMIT $4
 		FOR UPDATE OF o SKIP LOCKED)
-	UPDATE outbox SET state = 'inflight', lease_owner = $1, lease_until_us = $2
+	UPDATE outbox SET ` + claimSet + `
 	FROM c WHERE outbox.id = c.id
 	RETURNING ` + outboxList("outbox.", nil)
 

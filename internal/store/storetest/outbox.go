@@ -34,6 +34,12 @@ func testOutbox(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"List", testOutboxList},
 		{"NotFound", testOutboxNotFound},
 		{"DuplicateID", testOutboxDuplicate},
+		{"Idempotent", testOutboxIdempotent},
+		{"Unsure", testOutboxUnsure},
+		{"BeginCleared", testOutboxBeginCleared},
+		{"BeginNotOwner", testOutboxBeginNotOwner},
+		{"Postpone", testOutboxPostpone},
+		{"PurgeEntries", testOutboxPurgeEntries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,7 +127,8 @@ func testOutboxRoundTrip(t *testing.T, db *store.DB) {
 	e := newEntries().new("Contact/003xx")
 	e.Attempts, e.LastClass, e.LastStatus, e.LastError = 1, fault.Unavailable, 503, "service unavailable"
 	e.NextAt = base.Add(1500 * time.Microsecond)
-	e.State, e.DeadReason = outbox.Dead, "ignored by Enqueue"
+	e.Idempotent = true
+	e.State, e.DeadReason, e.Unsure = outbox.Dead, "ignored by Enqueue", true
 	enqueue(t, db, e)
 
 	got, err := db.Claim(ctx, "replica-a", base.Add(time.Second), lease, 10)
@@ -129,7 +136,7 @@ func testOutboxRoundTrip(t *testing.T, db *store.DB) {
 		t.Fatalf("Claim: %v", err)
 	}
 	want := e
-	want.State, want.DeadReason = outbox.Inflight, ""
+	want.State, want.DeadReason, want.Unsure = outbox.Inflight, "", false
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("Claim = %+v;\nwant [%+v]", got, want)
 	}
@@ -216,17 +223,19 @@ func testOutboxLeaseExpiry(t *testing.T, db *store.DB) {
 	wantIDs(t, "Claim by b after the lease", claim(t, db, "b", base.Add(lease+time.Microsecond), 1), e.ID)
 
 	for name, err := range map[string]error{
+		"Begin":      db.Begin(ctx, e.ID, "a", base.Add(2*lease)),
 		"Ack":        db.Ack(ctx, e.ID, "a", base.Add(2*lease)),
 		"Reschedule": db.Reschedule(ctx, e.ID, "a", base, fault.Network, 0, "reset"),
+		"Postpone":   db.Postpone(ctx, e.ID, "a", base, fault.Unavailable, "circuit open"),
 		"Kill":       db.Kill(ctx, e.ID, "a", "too old", base),
 	} {
 		if !errors.Is(err, outbox.ErrLeaseLost) {
 			t.Errorf("%s by the old owner = %v; want ErrLeaseLost", name, err)
 		}
 	}
-	if g := get(t, db, e.ID); g.State != outbox.Inflight || g.Attempts != 0 || g.DeadReason != "" {
-		t.Errorf("after the old owner's attempts: state %s, attempts %d, dead reason %q; want inflight, 0, none",
-			g.State, g.Attempts, g.DeadReason)
+	if g := get(t, db, e.ID); g.State != outbox.Inflight || g.Attempts != 0 || g.DeadReason != "" || g.LastError != "" {
+		t.Errorf("after the old owner's attempts: state %s, attempts %d, dead reason %q, last error %q; want inflight, 0, none, none",
+			g.State, g.Attempts, g.DeadReason, g.LastError)
 	}
 	if err := db.Ack(ctx, e.ID, "b", base.Add(2*lease)); err != nil {
 		t.Errorf("Ack by the new owner: %v", err)
@@ -518,8 +527,10 @@ func testOutboxNotFound(t *testing.T, db *store.DB) {
 		err  error
 	}{
 		{"GetEntry", func() error { _, err := db.GetEntry(ctx, id); return err }()},
+		{"Begin", db.Begin(ctx, id, "r", base)},
 		{"Ack", db.Ack(ctx, id, "r", base)},
 		{"Reschedule", db.Reschedule(ctx, id, "r", base, fault.Server, 500, "")},
+		{"Postpone", db.Postpone(ctx, id, "r", base, fault.Unavailable, "")},
 		{"Kill", db.Kill(ctx, id, "r", "", base)},
 		{"Replay", db.Replay(ctx, id, base)},
 		{"Drop", db.Drop(ctx, id, "", base)},
