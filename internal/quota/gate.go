@@ -9,13 +9,25 @@ import (
 // the CRM refused a call for its rate limit, calls are not sent until the
 // time the CRM named for the reset, or — when it named none, as with
 // Salesforce's rolling daily quota — for a pause, after which one call is
-// let through to find out. It is safe for concurrent use.
+// let through to find out.
+//
+// It also keeps a reserve of each quota window for interactive traffic:
+// once the share left of a window falls below the reserve, background
+// calls (queue replays) are held back for the pause, then one is let
+// through to read the quota again. Interactive calls are never held by the
+// reserve. It is safe for concurrent use.
 type Gate struct {
-	pause time.Duration
-	now   func() time.Time
+	pause   time.Duration
+	reserve float64
+	now     func() time.Time
 
 	mu    sync.Mutex
 	until time.Time
+	// low is when a reading last showed less than the reserve left, and
+	// lowWindow which window it was; zero when the last reading showed
+	// enough.
+	low       time.Time
+	lowWindow string
 }
 
 // DefaultPause is how long a quota with no reset time holds calls back:
@@ -23,7 +35,8 @@ type Gate struct {
 // raised limit or a window that rolled on.
 const DefaultPause = time.Minute
 
-// NewGate returns an open gate; a zero pause means DefaultPause.
+// NewGate returns an open gate with no reserve; a zero pause means
+// DefaultPause.
 func NewGate(pause time.Duration, now func() time.Time) *Gate {
 	if pause <= 0 {
 		pause = DefaultPause
@@ -32,6 +45,64 @@ func NewGate(pause time.Duration, now func() time.Time) *Gate {
 		now = time.Now
 	}
 	return &Gate{pause: pause, now: now}
+}
+
+// SetReserve sets the share of each quota window kept for interactive
+// traffic, from 0 (none) to 1. Set it before the gate is used.
+func (g *Gate) SetReserve(share float64) { g.reserve = min(max(share, 0), 1) }
+
+// Observe takes the readings of one answer. A window whose limit is known
+// and whose remaining share is below the reserve starts holding
+// background calls back; readings that all show enough left end it.
+// Windows without a known limit cannot be judged and are skipped.
+func (g *Gate) Observe(rs []Reading) {
+	if g.reserve <= 0 || len(rs) == 0 {
+		return
+	}
+	low, window, judged := false, "", false
+	for _, r := range rs {
+		if r.Limit <= 0 {
+			continue
+		}
+		judged = true
+		if r.Remaining/r.Limit < g.reserve {
+			low, window = true, r.Window
+			break
+		}
+	}
+	if !judged {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if low {
+		g.low, g.lowWindow = g.now(), window
+	} else {
+		g.low, g.lowWindow = time.Time{}, ""
+	}
+}
+
+// WaitBackground returns how long a background call is still held back:
+// while the quota is exhausted (as Wait), and for the pause after a
+// reading showed less than the reserve left. window names the window
+// below its reserve, "" when the quota is exhausted or nothing holds.
+func (g *Gate) WaitBackground() (wait time.Duration, window string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if w := g.until.Sub(now); w > 0 {
+		return w, ""
+	}
+	if g.low.IsZero() {
+		return 0, ""
+	}
+	if w := g.low.Add(g.pause).Sub(now); w > 0 {
+		return w, g.lowWindow
+	}
+	// The pause is over: let one call through to read the quota again,
+	// and hold the others back for another pause unless it shows enough.
+	g.low = now
+	return 0, ""
 }
 
 // Wait returns how long calls are still held back; 0 means send.

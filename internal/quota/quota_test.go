@@ -70,3 +70,53 @@ func TestGate(t *testing.T) {
 		t.Error("the gate stayed closed after the pause")
 	}
 }
+
+func TestGate_reserve(t *testing.T) {
+	now := time.Unix(1000, 0)
+	g := NewGate(time.Minute, func() time.Time { return now })
+	g.SetReserve(0.1)
+	wait := func() time.Duration { w, _ := g.WaitBackground(); return w }
+
+	g.Observe(Read(http.Header{"Sforce-Limit-Info": {"api-usage=4000/5000"}}))
+	if w := wait(); w != 0 {
+		t.Fatalf("20%% left of a 10%% reserve held background calls for %v", w)
+	}
+	g.Observe([]Reading{{Window: "burst", Remaining: 3}}) // no limit: cannot be judged
+	g.Observe(Read(http.Header{"Sforce-Limit-Info": {"api-usage=4600/5000"}}))
+	w, window := g.WaitBackground()
+	if w != time.Minute || window != "daily" {
+		t.Fatalf("8%% left: WaitBackground = %v, %q; want 1m, daily", w, window)
+	}
+	if g.Wait() != 0 {
+		t.Fatal("the reserve held an interactive call back")
+	}
+	g.Observe([]Reading{{Window: "burst", Remaining: 5}}) // unjudged readings change nothing
+	if wait() == 0 {
+		t.Fatal("a reading without a limit ended the hold")
+	}
+
+	now = now.Add(time.Minute)
+	if w := wait(); w != 0 {
+		t.Fatalf("after the pause, one probe should pass; held for %v", w)
+	}
+	if w := wait(); w != time.Minute {
+		t.Fatalf("after the probe passed, the next background call waited %v; want another pause until a reading says otherwise", w)
+	}
+	g.Observe(Read(http.Header{"Sforce-Limit-Info": {"api-usage=10/5000"}})) // the window rolled on
+	if w := wait(); w != 0 {
+		t.Fatalf("a reading with enough left did not end the hold: %v", w)
+	}
+
+	g.Exhausted(30*time.Second, true)
+	if w, window := g.WaitBackground(); w != 30*time.Second || window != "" {
+		t.Fatalf("an exhausted quota holds background calls like any: got %v %q", w, window)
+	}
+}
+
+func TestGate_noReserve(t *testing.T) {
+	g := NewGate(time.Minute, nil)
+	g.Observe(Read(http.Header{"Sforce-Limit-Info": {"api-usage=4999/5000"}}))
+	if w, _ := g.WaitBackground(); w != 0 {
+		t.Fatalf("a gate without reserve held a background call for %v", w)
+	}
+}

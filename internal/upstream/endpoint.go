@@ -52,9 +52,15 @@ var ErrQuotaExhausted = errors.New("quota exhausted")
 type QuotaError struct {
 	// RetryIn is when calls are sent again.
 	RetryIn time.Duration
+	// Reserve names the quota window whose reserve for interactive calls
+	// held a background call back; "" when the quota is used up.
+	Reserve string
 }
 
 func (e *QuotaError) Error() string {
+	if e.Reserve != "" {
+		return fmt.Sprintf("the CRM's %s API quota is down to the reserve kept for interactive calls; background calls wait %s", e.Reserve, e.RetryIn.Round(time.Second))
+	}
 	return fmt.Sprintf("the CRM's API quota is used up; calls are held back for %s instead of spending calls it would refuse", e.RetryIn.Round(time.Second))
 }
 

@@ -221,3 +221,36 @@ func TestTransport_QuotaGateHoldsCallsBack(t *testing.T) {
 			err, o.Verdict.Class, hits.Load())
 	}
 }
+
+// TestTransport_QuotaReserveHoldsBackgroundCalls: once the CRM reports
+// less than the reserve left, background calls wait; interactive calls
+// still go.
+func TestTransport_QuotaReserveHoldsBackgroundCalls(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Sforce-Limit-Info", "api-usage=4600/5000") // 8% left
+	}))
+	defer srv.Close()
+	tr := newTransport(t, srv.URL, Options{QuotaReserve: 0.1, QuotaPause: time.Minute})
+	background := func() (*Outcome, error) {
+		o := &Outcome{}
+		req, _ := http.NewRequestWithContext(WithBackground(WithOutcome(t.Context(), o)), "PATCH", srv.URL+"/x", nil)
+		resp, err := tr.RoundTrip(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return o, err
+	}
+	if _, err := background(); err != nil || hits.Load() != 1 {
+		t.Fatalf("first background call: %v, CRM hit %d; want it sent (the quota was not known yet)", err, hits.Load())
+	}
+	o, err := background()
+	var held *QuotaError
+	if !errors.As(err, &held) || held.Reserve != "daily" || held.RetryIn < 55*time.Second || held.RetryIn > time.Minute || o.Verdict.Class != fault.RateLimit || o.Reached || hits.Load() != 1 {
+		t.Fatalf("background call below the reserve: err %v, class %s, CRM hit %d; want held for the pause, not sent", err, o.Verdict.Class, hits.Load())
+	}
+	if resp, _, err := send(t, tr, "GET", srv.URL+"/x", "", nil); err != nil || resp.StatusCode != 200 || hits.Load() != 2 {
+		t.Fatalf("interactive call below the reserve: %v; want it sent", err)
+	}
+}

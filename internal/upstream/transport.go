@@ -24,6 +24,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/breaker"
 	"github.com/crmguard/crmguard/internal/call"
+	"github.com/crmguard/crmguard/internal/credential"
 	"github.com/crmguard/crmguard/internal/dialect"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/quota"
@@ -86,6 +87,7 @@ type Transport struct {
 	budget    *retry.Budget
 	gate      *quota.Gate
 	replay    int64
+	creds     credential.Source // nil: requests go with their own headers
 	now       func() time.Time
 	rand      func() float64
 	log       *slog.Logger
@@ -115,11 +117,22 @@ type Options struct {
 	// Breaker configures each endpoint's breaker; OnChange is set here.
 	Breaker breaker.Options
 	// QuotaPause is how long calls are held back after a quota error with
-	// no reset time [quota.DefaultPause].
+	// no reset time [quota.DefaultPause], and how long background calls
+	// wait once the quota is below QuotaReserve.
 	QuotaPause time.Duration
+	// QuotaReserve is the share of each quota window kept for interactive
+	// calls: background calls (WithBackground) are held back once less is
+	// left [0: none].
+	QuotaReserve float64
 	// ReplayBytes is the largest request body kept to send again [1 MiB].
 	// A call with a larger body is retried only if it never reached the CRM.
 	ReplayBytes int64
+	// Credentials are the CRM credentials crmguard holds for this
+	// upstream [none]. A request with no value in Credentials.Header()
+	// gets them on every attempt; one that carries its own is sent as it
+	// is. After the CRM refuses them (class auth), they are fetched anew
+	// and the call sent again at once, once.
+	Credentials credential.Source
 	Now         func() time.Time
 	Rand        func() float64 // uniform in [0, 1), for backoff jitter [math/rand/v2]
 	Logger      *slog.Logger
@@ -163,8 +176,8 @@ func New(d dialect.Dialect, o Options) *Transport {
 		name: o.Name, base: o.Base, dialect: d, inspect: o.InspectBytes,
 		basePath: strings.TrimSuffix(o.URL.Path, "/"),
 		retry:    o.Retry, budget: retry.NewBudget(o.Budget, 10, o.Now), replay: o.ReplayBytes,
-		gate: quota.NewGate(o.QuotaPause, o.Now),
-		now:  o.Now, rand: o.Rand, log: o.Logger, m: o.Metrics,
+		gate: newGate(o), creds: o.Credentials,
+		now: o.Now, rand: o.Rand, log: o.Logger, m: o.Metrics,
 	}
 	for _, u := range append([]*url.URL{o.URL}, o.Failover...) {
 		t.endpoints = append(t.endpoints, newEndpoint(u, o.Breaker, t.breakerChanged))
@@ -209,6 +222,14 @@ func NewBase() *http.Transport {
 // it, and returns the last answer. A transport failure is returned as a
 // *fault.Error; a call refused because every endpoint's breaker is open
 // gets one wrapping an *OpenError.
+//
+// With Credentials, a request that carries none of its own in their header
+// is sent with them, and req is not changed: each attempt sends a copy of
+// its header. If the credentials cannot be had, the call fails unsent with
+// that error. If the CRM refuses them (class auth), it did not apply the
+// call, so the call is sent again at once with credentials fetched anew,
+// outside the retry policy and budget; a second refusal is final, so a
+// CRM that refuses every token meets two attempts, not a loop.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	o := OutcomeFrom(req.Context())
 	if o == nil {
@@ -222,10 +243,44 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	o.Idempotent = idempotent && body.again
 	o.Request, o.Replayable = body.bytes, body.again
 	t.budget.Request()
+	inject := t.creds != nil && req.Header.Get(t.creds.Header()) == ""
+	var (
+		header    http.Header // the header to send instead of req's; nil: req's
+		applied   string      // the credential in header
+		refreshed bool        // whether the credentials were fetched anew for this call
+	)
 	for attempt := 1; ; attempt++ {
-		resp, reached, err := t.attempt(req, o, body)
+		if inject && header == nil {
+			if header, applied, err = t.credential(req); err != nil {
+				return nil, t.failed(o, fault.FromError(err), "credentials", err)
+			}
+		}
+		resp, reached, err := t.attempt(req, header, o, body)
+		header = nil // the next attempt takes the credential anew: it may have expired meanwhile
 		o.Reached = reached
 		v := o.Verdict
+		if inject && resp != nil && v.Class == fault.Auth && !v.Partial && !refreshed && body.again {
+			refreshed = true
+			t.creds.Invalidate(applied)
+			next, value, aerr := t.credential(req)
+			if aerr == nil && value == applied {
+				// Nothing new to send (a fixed API key, or an endpoint
+				// that hands out the same token): the CRM would refuse
+				// it again.
+				return resp, err
+			}
+			drain(resp)
+			if aerr != nil {
+				// The CRM refused the call without applying it, so
+				// it can be queued like a call never sent.
+				o.Reached = false
+				return nil, t.failed(o, fault.FromError(aerr), "credentials", aerr)
+			}
+			header, applied = next, value
+			t.m.retries.WithLabelValues(t.name, v.Class.String()).Inc()
+			attempt-- // not an attempt of the retry policy's
+			continue
+		}
 		d := retry.Decide(retry.Input{
 			Class: v.Class, Method: req.Method, Reached: reached,
 			Idempotent: idempotent && body.again, Transient: v.Transient, Partial: v.Partial,
@@ -270,6 +325,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// credential returns a copy of req's header with the upstream's
+// credential set in it, and the credential's value.
+func (t *Transport) credential(req *http.Request) (http.Header, string, error) {
+	h := req.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	v, err := t.creds.Apply(req.Context(), h)
+	return h, v, err
+}
+
 // respHeader returns resp's header, or nil for no response.
 func respHeader(resp *http.Response) http.Header {
 	if resp == nil {
@@ -278,11 +344,16 @@ func respHeader(resp *http.Response) http.Header {
 	return resp.Header
 }
 
-// attempt sends req once to the first endpoint whose breaker allows it and
-// classifies the answer into o. reached reports whether the request may
-// have reached the CRM: anything after its headers were written.
-func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (resp *http.Response, reached bool, err error) {
-	if wait := t.gate.Wait(); wait > 0 {
+// attempt sends req once, with header instead of its own if header is not
+// nil, to the first endpoint whose breaker allows it and classifies the
+// answer into o. reached reports whether the request may have reached the
+// CRM: anything after its headers were written.
+func (t *Transport) attempt(req *http.Request, header http.Header, o *Outcome, body *requestBody) (resp *http.Response, reached bool, err error) {
+	if isBackground(req.Context()) {
+		if wait, window := t.gate.WaitBackground(); wait > 0 {
+			return nil, false, t.failed(o, fault.RateLimit, "quota", &QuotaError{RetryIn: wait, Reserve: window})
+		}
+	} else if wait := t.gate.Wait(); wait > 0 {
 		return nil, false, t.failed(o, fault.RateLimit, "quota", &QuotaError{RetryIn: wait})
 	}
 	e, done, err := t.pick()
@@ -296,10 +367,14 @@ func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (r
 	}()
 	o.Status = 0
 	// A shallow copy: the transport reads the headers but does not change
-	// them, so they need no copying on the hot path.
+	// them, so they need no copying on the hot path. Credentials go in a
+	// copy the caller made (see RoundTrip), never in req's own map.
 	out := req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteHeaders: func() { reached = true },
 	}))
+	if header != nil {
+		out.Header = header
+	}
 	out.URL = t.onEndpoint(req.URL, e)
 	out.Host = ""
 	if body.bytes != nil {
@@ -339,9 +414,11 @@ func (t *Transport) attempt(req *http.Request, o *Outcome, body *requestBody) (r
 	}
 	o.Verdict = t.dialect.Classify(&r)
 	done(countsAgainst(o.Verdict.Class))
-	for _, q := range quota.Read(resp.Header) {
+	readings := quota.Read(resp.Header)
+	for _, q := range readings {
 		t.m.quota.WithLabelValues(t.name, q.Window).Set(q.Remaining)
 	}
+	t.gate.Observe(readings)
 	return resp, true, nil
 }
 
