@@ -57,7 +57,9 @@ func NewHTTPSender(base *url.URL, rt http.RoundTripper, unseal func(sealed []byt
 // in; a RoundTripper that fills in none is classified by status alone.
 func (s *HTTPSender) Send(ctx context.Context, e Entry) (Result, error) {
 	o := &upstream.Outcome{}
-	req, err := s.request(upstream.WithOutcome(ctx, o), e)
+	// A replay is background traffic: it leaves the quota's reserve to
+	// the integrations' live calls.
+	req, err := s.request(upstream.WithOutcome(upstream.WithBackground(ctx), o), e)
 	if err != nil {
 		return Result{}, fmt.Errorf("building request for outbox entry %s: %w", e.ID, err)
 	}

@@ -16,21 +16,22 @@ import (
 // reported it:
 //
 //   - delivered (class ok): Ack;
-//   - held back by an open breaker or an exhausted quota: Reschedule at
-//     the time the error names (the store counts it as an attempt);
+//   - held back by an open breaker, an exhausted or reserved quota, or the
+//     replay rate: Postpone to the time the error names, which is not an
+//     attempt;
 //   - a failure worth sending again (see replayable): Reschedule after
 //     the backoff or the CRM's Retry-After, whichever is longer, unless it
 //     was the last attempt MaxAttempts allows or the entry is older than
 //     MaxAge, which dead-letters it;
 //   - any other failure: the CRM refused the write, so it is
 //     dead-lettered with the reason "<class>: <message>".
-func (w *Worker) settle(ctx context.Context, e Entry, res Result, err error) {
+func (w *Worker) settle(ctx context.Context, log *slog.Logger, e Entry, res Result, err error) {
 	now := w.now()
-	log := w.log.With("entry", e.ID, "upstream", e.Upstream, "record_key", e.RecordKey, "attempts", e.Attempts)
 	if err != nil {
 		var (
 			open  *upstream.OpenError
 			quota *upstream.QuotaError
+			held  *HeldError
 		)
 		switch {
 		case errors.As(err, &open):
@@ -38,6 +39,9 @@ func (w *Worker) settle(ctx context.Context, e Entry, res Result, err error) {
 			return
 		case errors.As(err, &quota):
 			w.hold(ctx, log, e, now, quota.RetryIn, fault.RateLimit, err)
+			return
+		case errors.As(err, &held):
+			w.hold(ctx, log, e, now, held.RetryIn, held.Class, err)
 			return
 		}
 		res = Result{Class: fault.FromError(err), Message: err.Error()}
@@ -102,11 +106,21 @@ func decide(e Entry, res Result) retry.Decision {
 // limit returns why e may not be tried again at now, or "". attempt says
 // whether a real attempt just failed, which counts against MaxAttempts.
 func (w *Worker) limit(e Entry, now time.Time, attempt bool) string {
+	l := Limits{MaxAttempts: w.maxAttempts, MaxAge: w.maxAge}
+	if w.limits != nil {
+		u := w.limits(e.Upstream)
+		if u.MaxAttempts > 0 {
+			l.MaxAttempts = u.MaxAttempts
+		}
+		if u.MaxAge > 0 {
+			l.MaxAge = u.MaxAge
+		}
+	}
 	switch {
-	case attempt && e.Attempts+1 >= w.maxAttempts:
-		return fmt.Sprintf("max attempts (%d) reached", w.maxAttempts)
-	case !e.CreatedAt.IsZero() && now.Sub(e.CreatedAt) >= w.maxAge:
-		return fmt.Sprintf("max age (%s) reached", w.maxAge)
+	case attempt && e.Attempts+1 >= l.MaxAttempts:
+		return fmt.Sprintf("max attempts (%d) reached", l.MaxAttempts)
+	case !e.CreatedAt.IsZero() && now.Sub(e.CreatedAt) >= l.MaxAge:
+		return fmt.Sprintf("max age (%s) reached", l.MaxAge)
 	}
 	return ""
 }
@@ -124,15 +138,20 @@ func describe(res Result) string {
 }
 
 // hold puts back an entry that was not sent because the upstream holds
-// calls back, due when it lets them through again. The queue counts it as
-// an attempt; it does not count against MaxAttempts here, but MaxAge
-// still applies.
+// calls back, due when it lets them through again. It is not an attempt,
+// so it does not count against MaxAttempts, but MaxAge still applies.
 func (w *Worker) hold(ctx context.Context, log *slog.Logger, e Entry, now time.Time, in time.Duration, class fault.Class, err error) {
 	if limit := w.limit(e, now, false); limit != "" {
 		w.kill(ctx, log, e, now, limit+"; last failure "+class.String()+": "+err.Error())
 		return
 	}
-	w.reschedule(ctx, log, e, now.Add(max(in, w.poll)), class, 0, err.Error())
+	next := now.Add(max(in, w.poll))
+	if err := w.q.Postpone(ctx, e.ID, w.owner, next, class, err.Error()); err != nil {
+		w.failed(log, "postponing", err)
+		return
+	}
+	w.postponed.Add(1)
+	log.Debug("outbox entry held back", "class", class.String(), "next", next, "reason", err.Error())
 }
 
 func (w *Worker) ack(ctx context.Context, log *slog.Logger, e Entry, now time.Time) {

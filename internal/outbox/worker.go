@@ -33,8 +33,10 @@ type Worker struct {
 	log         *slog.Logger
 	onDelivered func(Entry)
 	onDead      func(Entry)
+	onSent      func(Entry, Result, time.Duration)
+	limits      func(upstream string) Limits
 
-	delivered, dead, rescheduled, leaseLost atomic.Int64
+	delivered, dead, rescheduled, postponed, leaseLost atomic.Int64
 }
 
 // Options tune a Worker. Zero fields take the defaults in brackets.
@@ -72,6 +74,20 @@ type Options struct {
 	// the times set). They run on the worker's goroutine and should not
 	// block.
 	OnDelivered, OnDead func(Entry)
+	// OnSent, when set, is called after every attempt that was sent (not
+	// one held back) with its result and how long it took, before the
+	// outcome is stored; the app records it as a call. It runs on the
+	// worker's goroutine and should not block.
+	OnSent func(e Entry, res Result, took time.Duration)
+	// Limits, when set, returns the limits of an upstream's entries; a
+	// zero field of its answer takes MaxAttempts or MaxAge.
+	Limits func(upstream string) Limits
+}
+
+// Limits bound how long an upstream's entries are tried.
+type Limits struct {
+	MaxAttempts int
+	MaxAge      time.Duration
 }
 
 // The defaults of Options.
@@ -125,7 +141,7 @@ func NewWorker(q Queue, s Sender, o Options) *Worker {
 		q: q, s: s, owner: o.Owner, lease: o.Lease, batch: o.Batch, poll: o.Poll,
 		maxAttempts: o.MaxAttempts, maxAge: o.MaxAge, backoff: o.Backoff,
 		rand: o.Rand, now: o.Now, log: o.Logger.With("owner", o.Owner),
-		onDelivered: o.OnDelivered, onDead: o.OnDead,
+		onDelivered: o.OnDelivered, onDead: o.OnDead, onSent: o.OnSent, limits: o.Limits,
 	}
 }
 
@@ -209,19 +225,40 @@ func (w *Worker) round(ctx context.Context) (int, error) {
 // deliver sends e, giving up when the lease ends in left, and settles the
 // outcome. Neither the send nor the settling is cut short by ctx's
 // cancellation, so a write in flight is not left half-recorded.
+//
+// A write that may apply twice is marked begun before it is sent, so that
+// if this replica dies mid-send the next owner knows the write may have
+// reached the CRM (Entry.Unsure) and does not send it again.
 func (w *Worker) deliver(ctx context.Context, e Entry, left time.Duration) {
 	ctx = context.WithoutCancel(ctx)
+	log := w.log.With("entry", e.ID, "upstream", e.Upstream, "record_key", e.RecordKey, "attempts", e.Attempts)
+	if e.Unsure && !e.Idempotent {
+		w.kill(ctx, log, e, w.now(), "a crmguard replica stopped while sending this write, so it may have reached the CRM, "+
+			"and it cannot be made idempotent: it is not sent again. Check the record in the CRM, then replay or drop the entry")
+		return
+	}
+	if !e.Idempotent {
+		if err := w.q.Begin(ctx, e.ID, w.owner, w.now()); err != nil {
+			w.failed(log, "beginning", err)
+			return
+		}
+	}
 	sctx, cancel := context.WithTimeout(ctx, left)
+	start := w.now()
 	res, err := w.s.Send(sctx, e)
 	cancel()
-	w.settle(ctx, e, res, err)
+	if err == nil && w.onSent != nil {
+		w.onSent(e, res, w.now().Sub(start))
+	}
+	w.settle(ctx, log, e, res, err)
 }
 
 // Counts are what a worker has done since it was made.
 type Counts struct {
 	// Delivered, Dead and Rescheduled count entries acknowledged,
-	// dead-lettered and put back to be tried again.
-	Delivered, Dead, Rescheduled int64
+	// dead-lettered and put back to be tried again; Postponed counts
+	// entries held back without being sent (breaker, quota, pacing).
+	Delivered, Dead, Rescheduled, Postponed int64
 	// LeaseLost counts entries whose outcome could not be recorded
 	// because another owner held them by then.
 	LeaseLost int64
@@ -232,7 +269,7 @@ type Counts struct {
 func (w *Worker) Stats() Counts {
 	return Counts{
 		Delivered: w.delivered.Load(), Dead: w.dead.Load(),
-		Rescheduled: w.rescheduled.Load(), LeaseLost: w.leaseLost.Load(),
+		Rescheduled: w.rescheduled.Load(), Postponed: w.postponed.Load(), LeaseLost: w.leaseLost.Load(),
 	}
 }
 

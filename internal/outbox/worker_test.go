@@ -79,7 +79,7 @@ func enqueueWrite(t *testing.T, db *store.DB, id, key string, created time.Time,
 	e := outbox.Entry{
 		ID: id, CallID: "call-" + id, Upstream: "crm", Method: http.MethodPost, Path: "/contacts",
 		Header: []byte(`{"Content-Type":["application/json"]}`), Body: body,
-		RecordKey: key, CreatedAt: created, IdempotencyKey: idemKey,
+		RecordKey: key, CreatedAt: created, IdempotencyKey: idemKey, Idempotent: idemKey != "",
 	}
 	if err := db.Enqueue(t.Context(), e); err != nil {
 		t.Fatalf("enqueueing %s: %v", id, err)
@@ -485,6 +485,47 @@ func TestWorker_LeaseLost(t *testing.T) {
 	}
 	if e := getEntry(t, db, "e1"); e.State != outbox.Delivered || !e.DeliveredAt.Equal(late.Now()) {
 		t.Errorf("entry is %s at %v; want delivered by b at %v", e.State, e.DeliveredAt, late.Now())
+	}
+}
+
+// TestWorker_UnsureWriteIsNotSentAgain: a write that may apply twice, taken
+// over from a worker that began sending it and vanished, is dead-lettered
+// instead of being sent again: the first send may have reached the CRM.
+func TestWorker_UnsureWriteIsNotSentAgain(t *testing.T) {
+	db := openStore(t)
+	enqueueWrite(t, db, "e1", "k", base, "")
+	enqueueWrite(t, db, "e2", "k2", base, "idem-e2")
+	clk := newClock()
+	sending, gone := make(chan struct{}), make(chan struct{})
+	crashed := outbox.SenderFunc(func(context.Context, outbox.Entry) (outbox.Result, error) {
+		close(sending)
+		<-gone // the replica is dead: it records no outcome while b works
+		return outbox.Result{}, context.Canceled
+	})
+	a := outbox.NewWorker(db, crashed, outbox.Options{Owner: "a", Lease: 10 * time.Second, Batch: 1, Now: clk.Now})
+	aDone := make(chan error)
+	go func() { aDone <- a.Drain(t.Context()) }()
+	<-sending
+
+	late := newClock()
+	late.Advance(time.Minute)
+	var sent []string
+	s := outbox.SenderFunc(func(_ context.Context, e outbox.Entry) (outbox.Result, error) {
+		sent = append(sent, e.ID)
+		return outbox.Result{Status: 200, Class: fault.OK}, nil
+	})
+	drain(t, outbox.NewWorker(db, s, outbox.Options{Owner: "b", Now: late.Now}))
+	if !slices.Equal(sent, []string{"e2"}) {
+		t.Fatalf("b sent %v; want only e2 (e1 may have reached the CRM)", sent)
+	}
+	e := getEntry(t, db, "e1")
+	if e.State != outbox.Dead || !strings.Contains(e.DeadReason, "may have reached the CRM") {
+		t.Fatalf("e1 is %s (%q); want dead, saying it may have reached the CRM", e.State, e.DeadReason)
+	}
+	close(gone)
+	<-aDone
+	if got := a.Stats(); got.LeaseLost != 1 {
+		t.Errorf("a.Stats() = %+v; want its late outcome refused as a lost lease", got)
 	}
 }
 
