@@ -20,9 +20,12 @@ import (
 
 	"github.com/crmguard/crmguard/internal/admin"
 	"github.com/crmguard/crmguard/internal/breaker"
+	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/config"
+	"github.com/crmguard/crmguard/internal/credential"
 	"github.com/crmguard/crmguard/internal/gateway"
 	"github.com/crmguard/crmguard/internal/janitor"
+	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/redact"
 	"github.com/crmguard/crmguard/internal/retry"
@@ -52,6 +55,8 @@ type App struct {
 	registry *prometheus.Registry
 
 	transports []namedTransport
+	workers    []*outbox.Worker
+	replayIDs  *call.Generator
 
 	gatewayLn, adminLn net.Listener
 	gatewaySrv         *http.Server
@@ -82,7 +87,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		return nil, fmt.Errorf("admin token: environment variable %s must hold a secret of at least %d characters (for example: export %s=$(openssl rand -hex 24))",
 			cfg.Admin.TokenEnv, minTokenLen, cfg.Admin.TokenEnv)
 	}
-	a = &App{cfg: cfg, log: opts.Logger, registry: prometheus.NewRegistry()}
+	a = &App{cfg: cfg, log: opts.Logger, registry: prometheus.NewRegistry(), replayIDs: call.NewGenerator()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -109,10 +114,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		CallAge:      time.Duration(cfg.Retention.Calls),
 		RollupAge:    time.Duration(cfg.Retention.Rollups),
 		ResolveAfter: time.Duration(cfg.Incidents.ResolveAfter),
+		Queue:        a.Store,
+		QueueAge:     time.Duration(cfg.Queue.Keep),
 		Logger:       a.log.With("component", "janitor"),
 	})
 
-	ups, err := a.upstreams()
+	ups, err := a.upstreams(opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := a.sealer(opts.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +134,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		SampleBytes: int(rec.SampleBytes),
 		Logger:      a.log.With("component", "gateway"),
 		Registerer:  a.registry,
+		Queue:       a.Store,
+		Sealer:      sealer,
 	})
+	a.startQueue(sealer)
 	adminHandler := admin.New(admin.Options{
 		Token:     token,
 		Store:     a.Store,
 		Gatherer:  a.registry,
 		Ready:     a.Store.Ping,
 		Upstreams: a.upstreamStatus,
+		Queue:     a.Store,
 		Logger:    a.log.With("component", "admin"),
 	})
 
@@ -159,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 
 // upstreams builds the gateway's view of each configured upstream, with
 // its dialect and outbound transport (retries, breakers, failover).
-func (a *App) upstreams() ([]gateway.Upstream, error) {
+func (a *App) upstreams(getenv func(string) string) ([]gateway.Upstream, error) {
 	var ups []gateway.Upstream
 	metrics := upstream.NewMetrics(a.registry)
 	for _, u := range a.cfg.Upstreams {
@@ -178,6 +193,10 @@ func (a *App) upstreams() ([]gateway.Upstream, error) {
 				return nil, fmt.Errorf("upstream %s: failover[%d]: %w", u.Name, i, err)
 			}
 			failover = append(failover, fu)
+		}
+		creds, err := credential.New(u.Credentials, getenv, nil)
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s: %w", u.Name, err)
 		}
 		header := u.ClientHeader
 		if header == "" {
@@ -200,27 +219,38 @@ func (a *App) upstreams() ([]gateway.Upstream, error) {
 				Window:       time.Duration(u.Breaker.Window),
 				Cooldown:     time.Duration(u.Breaker.Cooldown),
 			},
-			QuotaPause: time.Duration(u.Quota.Pause),
-			Logger:     a.log.With("component", "upstream", "upstream", u.Name),
-			Metrics:    metrics,
+			QuotaPause:   time.Duration(u.Quota.Pause),
+			QuotaReserve: float64(u.Quota.Reserve),
+			Credentials:  creds,
+			Logger:       a.log.With("component", "upstream", "upstream", u.Name),
+			Metrics:      metrics,
 		})
-		a.transports = append(a.transports, namedTransport{u.Name, tr})
-		ups = append(ups, gateway.Upstream{
+		a.transports = append(a.transports, namedTransport{name: u.Name, tr: tr, url: target, cfg: u})
+		gu := gateway.Upstream{
 			Name:         u.Name,
 			URL:          target,
 			Dialect:      d,
 			Timeout:      time.Duration(u.Timeout),
 			ClientHeader: header,
 			Transport:    tr,
-		})
+			QueueWrites:  gateway.QueueMode(u.Queue.Writes),
+			QueueDelay:   time.Duration(a.cfg.Queue.Backoff),
+		}
+		if u.Credentials.Kind != "" {
+			gu.CredentialHeader = u.Credentials.Header
+		}
+		ups = append(ups, gu)
 	}
 	return ups, nil
 }
 
-// namedTransport is an upstream's outbound transport, for the admin API.
+// namedTransport is an upstream's outbound transport with its primary URL
+// and configuration, for the queue's senders and the admin API.
 type namedTransport struct {
 	name string
 	tr   *upstream.Transport
+	url  *url.URL
+	cfg  config.Upstream
 }
 
 // upstreamStatus reports every upstream's endpoints and breakers.
@@ -267,6 +297,9 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- fmt.Errorf("%s server: %w", name, err)
 		}
 	}
+	queueCtx, stopQueue := context.WithCancel(bg)
+	queueDone := make(chan struct{})
+	go func() { defer close(queueDone); a.runQueue(queueCtx) }()
 	go serve("gateway", a.gatewaySrv, a.gatewayLn)
 	go serve("admin", a.adminSrv, a.adminLn)
 	a.log.Info("crmguard serving", "gateway", a.GatewayAddr(), "admin", a.AdminAddr(), "store", a.Store.Backend())
@@ -284,6 +317,10 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.adminSrv.Shutdown(shut); err != nil {
 		a.log.Warn("admin shutdown", "err", err)
 	}
+	// The workers finish the writes they are sending (bounded by the
+	// lease) and record them before the recorder stops.
+	stopQueue()
+	<-queueDone
 	stopBG() // the recorder drains and flushes on cancel
 	<-recDone
 	wg.Wait()

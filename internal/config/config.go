@@ -152,6 +152,10 @@ type Queue struct {
 	// with credentials still are). Default CRMGUARD_QUEUE_KEY.
 	KeyEnv string `yaml:"key_env"`
 
+	// Workers is how many queued writes this replica sends at once, from
+	// 1 to 64. Writes of one record are never sent at once. Default 2.
+	Workers int `yaml:"workers"`
+
 	// Lease is how long a replica holds a queued write it is sending; a
 	// replica that dies mid-send loses the entry to another one after
 	// this long. Default 30s.

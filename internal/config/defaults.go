@@ -36,6 +36,7 @@ const (
 	defaultQueueMaxAge    = Duration(72 * time.Hour)
 	defaultQueueRate      = 20.0
 	defaultQueueKeyEnv    = "CRMGUARD_QUEUE_KEY"
+	defaultQueueWorkers   = 2
 	defaultQueueLease     = Duration(30 * time.Second)
 	defaultQueuePoll      = Duration(500 * time.Millisecond)
 	defaultQueueBackoff   = Duration(time.Second)
@@ -77,6 +78,7 @@ func (c *Config) ApplyDefaults() {
 	setZero(&c.Log.Format, defaultLogFormat)
 	q := &c.Queue
 	setZero(&q.KeyEnv, defaultQueueKeyEnv)
+	setZero(&q.Workers, defaultQueueWorkers)
 	setZero(&q.Lease, defaultQueueLease)
 	setZero(&q.Poll, defaultQueuePoll)
 	setZero(&q.Backoff, defaultQueueBackoff)

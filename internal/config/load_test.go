@@ -69,7 +69,7 @@ var validFixtures = []struct {
 		Incidents: Incidents{ResolveAfter: Duration(90 * time.Minute)},
 		Log:       Log{Level: "debug", Format: "json"},
 		Queue: Queue{
-			KeyEnv: "MY_QUEUE_KEY", Lease: Duration(time.Minute), Poll: Duration(250 * time.Millisecond),
+			KeyEnv: "MY_QUEUE_KEY", Workers: 4, Lease: Duration(time.Minute), Poll: Duration(250 * time.Millisecond),
 			Backoff: Duration(2 * time.Second), MaxBackoff: Duration(5 * time.Minute), Keep: Duration(48 * time.Hour),
 		},
 		Upstreams: []Upstream{

@@ -21,6 +21,7 @@ const (
 	maxReserve       = 0.9
 	maxQueueAttempts = 10000
 	maxQueueRate     = 100000
+	maxQueueWorkers  = 64
 )
 
 // Validate checks c and returns every problem it finds, each an *Error
@@ -82,6 +83,9 @@ func (c *Config) problems() []*Error {
 	v.oneOf("log.level", "level", c.Log.Level, []string{"debug", "info", "warn", "error"})
 	v.oneOf("log.format", "format", c.Log.Format, []string{"text", "json"})
 	v.envName("queue.key_env", c.Queue.KeyEnv, defaultQueueKeyEnv)
+	if c.Queue.Workers < 1 || c.Queue.Workers > maxQueueWorkers {
+		v.add("queue.workers", "must be from 1 to %d, got %d; the default is %d", maxQueueWorkers, c.Queue.Workers, defaultQueueWorkers)
+	}
 	v.positive("queue.lease", c.Queue.Lease, defaultQueueLease)
 	v.positive("queue.poll", c.Queue.Poll, defaultQueuePoll)
 	v.positive("queue.backoff", c.Queue.Backoff, defaultQueueBackoff)

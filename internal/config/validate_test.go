@@ -82,6 +82,7 @@ func TestValidate(t *testing.T) {
 			`log.level: unknown level ""`,
 			`log.format: unknown format ""`,
 			"queue.key_env: required;",
+			"queue.workers: must be from 1 to 64, got 0",
 			"queue.lease: must be greater than 0",
 			"queue.poll: must be greater than 0",
 			"queue.backoff: must be greater than 0",

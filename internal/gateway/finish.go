@@ -45,6 +45,14 @@ func (g *Gateway) finish(x *exchange, aborted bool) {
 	if c.Status == 0 {
 		c.Status = statusClientClosed
 	}
+	switch {
+	case x.queued != "" && c.Class.Failed():
+		msg = "Queued for delivery as " + x.queued + " after the CRM call failed: " + msg
+	case x.queued != "":
+		msg = "Queued for delivery as " + x.queued + ": " + msg
+	case x.refused != "":
+		msg += " Not queued: " + x.refused
+	}
 	c.Retryable = c.Class.Retryable() || v.Transient
 	g.metrics.calls[x.target.index][c.Class].Inc()
 	g.metrics.latency[x.target.index].Observe(c.Latency.Seconds())

@@ -19,6 +19,7 @@ import (
 	"github.com/crmguard/crmguard/internal/dialect"
 	"github.com/crmguard/crmguard/internal/redact"
 	"github.com/crmguard/crmguard/internal/route"
+	"github.com/crmguard/crmguard/internal/seal"
 )
 
 // Response headers crmguard adds to every answer.
@@ -59,6 +60,15 @@ type Upstream struct {
 	ClientHeader string
 	// Transport sends requests to the CRM; normally an *upstream.Transport.
 	Transport http.RoundTripper
+	// QueueWrites says when writes are queued ("" is QueueNever).
+	QueueWrites QueueMode
+	// QueueDelay is the least wait before a write queued after a failure
+	// is sent again.
+	QueueDelay time.Duration
+	// CredentialHeader names the header crmguard fills in with its own
+	// credentials for this upstream, "" if it holds none. A queued write
+	// does not keep the client's value of it.
+	CredentialHeader string
 }
 
 // Options configure a Gateway.
@@ -70,6 +80,11 @@ type Options struct {
 	SampleBytes int
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
+	// Queue keeps writes for later delivery; nil turns queueing off.
+	Queue Queue
+	// Sealer encrypts the credentials a queued write needs for its
+	// replay; nil means writes that need them are not queued.
+	Sealer *seal.Sealer
 }
 
 // Gateway is the inbound handler.
@@ -82,6 +97,8 @@ type Gateway struct {
 	ids         *call.Generator
 	log         *slog.Logger
 	metrics     *metrics
+	queue       Queue
+	sealer      *seal.Sealer
 }
 
 // target is one upstream with its proxy.
@@ -111,6 +128,8 @@ func New(opts Options) *Gateway {
 		ids:         call.NewGenerator(),
 		log:         opts.Logger,
 		metrics:     newMetrics(opts.Registerer, names),
+		queue:       opts.Queue,
+		sealer:      opts.Sealer,
 	}
 	errLog := slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
 	for i, u := range opts.Upstreams {
@@ -163,6 +182,9 @@ func (t *target) rewrite(pr *httputil.ProxyRequest) {
 	out.RawQuery = in.RawQuery
 	pr.Out.Host = ""
 	pr.SetXForwarded()
+	// crmguard's own request headers are for crmguard, not the CRM.
+	pr.Out.Header.Del(HeaderQueue)
+	pr.Out.Header.Del(HeaderRecordKey)
 }
 
 // stripName removes the leading /NAME from an escaped path.

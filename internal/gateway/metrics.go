@@ -15,6 +15,8 @@ type metrics struct {
 	latency  []prometheus.Observer  // [upstream]
 	inFlight prometheus.Gauge
 	unrouted prometheus.Counter
+	// queued counts writes by what the queue made of them.
+	queued *prometheus.CounterVec
 }
 
 func newMetrics(r prometheus.Registerer, upstreams []string) *metrics {
@@ -28,6 +30,10 @@ func newMetrics(r prometheus.Registerer, upstreams []string) *metrics {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"upstream"})
 	m := &metrics{
+		queued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_queue_writes_total",
+			Help: "Writes the gateway offered to the write queue, by upstream and outcome: queued (answered 202), refused (failed, and not safe or not possible to queue), failed (the store could not keep it).",
+		}, []string{"upstream", "outcome"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "crmguard_calls_in_flight",
 			Help: "CRM calls the gateway is handling now.",
@@ -45,9 +51,12 @@ func newMetrics(r prometheus.Registerer, upstreams []string) *metrics {
 		}
 		m.calls = append(m.calls, row)
 		m.latency = append(m.latency, latencyVec.WithLabelValues(u))
+		for _, o := range []string{"queued", "refused", "failed"} {
+			m.queued.WithLabelValues(u, o)
+		}
 	}
 	if r != nil {
-		r.MustRegister(callsVec, latencyVec, m.inFlight, m.unrouted)
+		r.MustRegister(callsVec, latencyVec, m.inFlight, m.unrouted, m.queued)
 	}
 	return m
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
+	"github.com/crmguard/crmguard/internal/retry"
 	"github.com/crmguard/crmguard/internal/route"
 	"github.com/crmguard/crmguard/internal/upstream"
 )
@@ -25,6 +26,11 @@ type exchange struct {
 	respBody *tap
 	resp     *http.Response
 	w        *responseWriter
+	// rest is the request's escaped path below /NAME.
+	rest string
+	// queued is the queue entry's ID once the write is queued; refused
+	// says why a failed write was not queued, when it was a candidate.
+	queued, refused string
 }
 
 type exchangeKey struct{}
@@ -50,7 +56,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := g.targets[i]
-	x := &exchange{target: t, req: r, w: &responseWriter{ResponseWriter: w}}
+	x := &exchange{target: t, req: r, rest: rest, w: &responseWriter{ResponseWriter: w}}
 	x.call = call.Call{
 		ID:         id,
 		Start:      start,
@@ -78,6 +84,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(p) // abort the client connection, as ReverseProxy meant to
 		}
 	}()
+	if g.queue != nil && g.queueFirst(x) {
+		return
+	}
 	t.proxy.ServeHTTP(x.w, out)
 }
 
@@ -91,6 +100,15 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	}
 	x.resp = resp
 	v := x.outcome.Verdict
+	if v.Class.Failed() && g.queue != nil {
+		wait, _ := retry.Wait(resp.Header, time.Now())
+		e, ok, why := g.queueFailed(x, resp.StatusCode, wait)
+		if ok {
+			replaceWithQueued(resp, x, e)
+			return nil
+		}
+		g.noteRefusal(x, resp.Header, why)
+	}
 	h := resp.Header
 	h.Set(HeaderCallID, string(x.call.ID))
 	h.Set(HeaderClass, v.Class.String())
@@ -147,30 +165,69 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	var extra http.Header
 	var open *upstream.OpenError
 	var held *upstream.QuotaError
+	if g.queue != nil {
+		var wait time.Duration
+		switch {
+		case errors.As(err, &held):
+			wait = held.RetryIn
+		case errors.As(err, &open):
+			wait = open.RetryIn
+		}
+		if e, ok, why := g.queueFailed(x, 0, wait); ok {
+			writeQueued(w, x, e)
+			return
+		} else if why != "" {
+			extra = http.Header{}
+			g.noteRefusal(x, extra, why)
+		}
+	}
 	if errors.As(err, &held) {
 		// Held back while the CRM's quota window resets: answered like
 		// the CRM would, with when to come back.
 		status = http.StatusTooManyRequests
-		extra = http.Header{"Retry-After": {strconv.Itoa(int(max(held.RetryIn.Seconds(), 1)))}}
+		extra = addHeader(extra, "Retry-After", strconv.Itoa(int(max(held.RetryIn.Seconds(), 1))))
 	}
 	if errors.As(err, &open) {
 		// Failing fast while the CRM is failing: say so, and when to come
 		// back (RFC 9110 §10.2.3).
 		status = http.StatusServiceUnavailable
-		extra = http.Header{
-			HeaderBreaker: {"open"},
-			"Retry-After": {strconv.Itoa(int(max(open.RetryIn.Seconds(), 1)))},
-		}
+		extra = addHeader(extra, HeaderBreaker, "open")
+		extra = addHeader(extra, "Retry-After", strconv.Itoa(int(max(open.RetryIn.Seconds(), 1))))
+	}
+	detail := g.redactor.Text(err.Error(), nil)
+	if x.refused != "" {
+		detail += ". The write was not queued: " + x.refused
 	}
 	writeProblem(w, problem{
 		Header:      extra,
 		Status:      status,
 		Class:       class,
-		Detail:      g.redactor.Text(err.Error(), nil),
+		Detail:      detail,
 		CallID:      x.call.ID,
 		Upstream:    x.target.Name,
 		Remediation: class.Remediation(),
 	})
+}
+
+// noteRefusal tells the client, in h, that its failed write was not
+// queued and why; why is "" when the write was no candidate.
+func (g *Gateway) noteRefusal(x *exchange, h http.Header, why string) {
+	if why == "" {
+		return
+	}
+	x.refused = why
+	h.Set(HeaderQueue, "refused")
+	h.Set(HeaderQueueReason, headerSafe(why))
+	g.metrics.queued.WithLabelValues(x.target.Name, "refused").Inc()
+}
+
+// addHeader sets key to value in h, making h if it is nil.
+func addHeader(h http.Header, key, value string) http.Header {
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(key, value)
+	return h
 }
 
 // statusClientClosed is nginx's 499: the client closed the connection

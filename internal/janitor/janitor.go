@@ -1,6 +1,6 @@
 // Package janitor keeps the store within its retention: it deletes raw call
-// records and rollups past their age and resolves incidents that have gone
-// quiet.
+// records and rollups past their age, deletes delivered and dropped queue
+// entries past theirs, and resolves incidents that have gone quiet.
 package janitor
 
 import (
@@ -15,8 +15,18 @@ type Store interface {
 	ResolveQuiet(ctx context.Context, quietSince, at time.Time) (int64, error)
 }
 
+// Queue is what the janitor needs from the write queue's storage.
+type Queue interface {
+	PurgeEntries(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Options say what to keep.
 type Options struct {
+	// Queue, when set, has its delivered and dropped entries older than
+	// QueueAge deleted.
+	Queue    Queue
+	QueueAge time.Duration
+
 	CallAge      time.Duration // raw calls older than this are deleted
 	RollupAge    time.Duration // rollups older than this are deleted
 	ResolveAfter time.Duration // open incidents quiet this long are resolved
@@ -64,6 +74,15 @@ func (j *Janitor) Sweep(ctx context.Context, now time.Time) {
 		j.opts.Logger.Error("purging expired records failed", "err", err)
 	case calls > 0 || rollups > 0:
 		j.opts.Logger.Info("purged expired records", "calls", calls, "rollups", rollups)
+	}
+	if q := j.opts.Queue; q != nil && j.opts.QueueAge > 0 {
+		n, err := q.PurgeEntries(ctx, now.Add(-j.opts.QueueAge))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			j.opts.Logger.Error("purging finished queue entries failed", "err", err)
+		case n > 0:
+			j.opts.Logger.Info("purged finished queue entries", "entries", n)
+		}
 	}
 	n, err := j.s.ResolveQuiet(ctx, now.Add(-j.opts.ResolveAfter), now)
 	switch {
