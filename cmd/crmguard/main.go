@@ -29,6 +29,8 @@ Usage:
   crmguard serve --config FILE     run the gateway and admin API
   crmguard demo [--duration D]     run the gateway in front of a sample CRM with injected faults
   crmguard validate --config FILE  check a configuration file and exit
+  crmguard queue list|show|replay|drop
+                                   operate the write queue through the admin API
   crmguard version                 print the version
 
 Run 'crmguard COMMAND --help' for a command's options.
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, args, stdout, stderr)
 	case "validate":
 		err = validate(args, stdout, stderr)
+	case "queue":
+		err = queueCmd(ctx, args, os.Getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmguard", version)
 	case "help", "-h", "--help":

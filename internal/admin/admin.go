@@ -1,6 +1,6 @@
 // Package admin serves crmguard's admin listener: the JSON API over stored
-// calls, incidents and statistics (bearer token required), Prometheus
-// metrics, and the health and readiness probes.
+// calls, incidents, statistics and the write queue (bearer token
+// required), Prometheus metrics, and the health and readiness probes.
 package admin
 
 import (
@@ -16,6 +16,7 @@ import (
 
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/rollup"
 )
 
@@ -51,6 +52,10 @@ type Options struct {
 	Token    string
 	Store    Store
 	Gatherer prometheus.Gatherer
+	// Queue lists, replays and drops the durable write queue's entries
+	// for /api/v1/queue; nil (no queue configured) makes those endpoints
+	// answer 404.
+	Queue outbox.Admin
 	// Ready reports whether crmguard can serve: nil when it can.
 	Ready func(ctx context.Context) error
 	// Upstreams reports each upstream's endpoints and their circuit
@@ -101,6 +106,12 @@ func New(opts Options) *Server {
 	api("POST /api/v1/incidents/{fingerprint}/resolve", s.resolveIncident)
 	api("GET /api/v1/stats", s.stats)
 	api("GET /api/v1/upstreams", s.upstreams)
+	api("GET /api/v1/queue", s.withQueue(s.listEntries))
+	api("GET /api/v1/queue/stats", s.withQueue(s.queueStats))
+	api("GET /api/v1/queue/{id}", s.withQueue(s.getEntry))
+	api("POST /api/v1/queue/{id}/replay", s.withQueue(s.replayEntry))
+	api("POST /api/v1/queue/replay", s.withQueue(s.replayEntries))
+	api("POST /api/v1/queue/{id}/drop", s.withQueue(s.dropEntry))
 	api("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see docs/admin-api.md")
 	})
