@@ -74,7 +74,7 @@ func TestSQLite_Pragmas(t *testing.T) {
 		want   string
 	}{
 		{"journal_mode", "wal"},
-		{"synchronous", "1"}, // NORMAL
+		{"synchronous", "2"}, // FULL: an acknowledged queued write survives power loss
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
 		{"temp_store", "2"}, // MEMORY
