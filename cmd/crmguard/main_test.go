@@ -59,6 +59,11 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(text, "every class the sample CRM injected was recorded") {
 		t.Errorf("summary does not confirm every injected class was recorded:\n%s", text)
 	}
+	// The sample CRM's outages make writes fail; the queue keeps them.
+	queue := regexp.MustCompile(`write queue: (\d+) failed writes kept \(202\)\s+waiting (\d+)\s+delivered (\d+)`).FindStringSubmatch(text)
+	if queue == nil || queue[1] == "0" || queue[3] == "0" {
+		t.Errorf("the summary does not show failed writes queued and delivered: %q\n%s", queue, text)
+	}
 }
 
 func TestValidate(t *testing.T) {

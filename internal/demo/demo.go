@@ -102,7 +102,18 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
 	token := randomToken()
-	a, err := app.New(ctx, cfg, app.Options{AdminToken: token, Logger: o.Logger})
+	// The demo's store is thrown away at the end, and so is the key that
+	// encrypts the credentials of its queued writes.
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	queueKey := hex.EncodeToString(key)
+	env := func(k string) string {
+		if k == cfg.Queue.KeyEnv {
+			return queueKey
+		}
+		return os.Getenv(k)
+	}
+	a, err := app.New(ctx, cfg, app.Options{AdminToken: token, Logger: o.Logger, Getenv: env})
 	if err != nil {
 		return err
 	}

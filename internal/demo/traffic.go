@@ -39,8 +39,11 @@ type traffic struct {
 
 	sent      atomic.Int64
 	recovered atomic.Int64 // answered ok after more than one attempt
-	mu        sync.Mutex
-	observed  map[string]int // class from the Crmguard-Class header, or "canceled"
+	// queued counts writes answered 202 from the write queue; refused
+	// those whose failure came back because a resend was not safe.
+	queued, refused atomic.Int64
+	mu              sync.Mutex
+	observed        map[string]int // class from the Crmguard-Class header, or "canceled"
 }
 
 type request struct {
@@ -161,6 +164,12 @@ func (t *traffic) send(ctx context.Context, r request, patience time.Duration) {
 		class = resp.Header.Get("Crmguard-Class")
 		if class == "ok" && resp.Header.Get("Crmguard-Attempts") != "" {
 			t.recovered.Add(1)
+		}
+		switch resp.Header.Get("Crmguard-Queue") {
+		case "queued":
+			t.queued.Add(1)
+		case "refused":
+			t.refused.Add(1)
 		}
 		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 			class = "network" // the body broke off after the headers

@@ -15,6 +15,7 @@ import (
 	"github.com/crmguard/crmguard/internal/democrm"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/quantile"
 	"github.com/crmguard/crmguard/internal/rollup"
 )
@@ -24,6 +25,7 @@ type records interface {
 	Rollups(ctx context.Context, since, until time.Time) ([]rollup.Row, error)
 	ListIncidents(ctx context.Context, q incident.Query) ([]incident.Incident, error)
 	GetCall(ctx context.Context, id call.ID) (*call.Call, error)
+	QueueStats(ctx context.Context, now time.Time) (outbox.Stats, error)
 }
 
 // view renders what crmguard recorded: on a terminal it redraws once a
@@ -68,6 +70,7 @@ type snapshot struct {
 	byClass   map[fault.Class]int64
 	latency   quantile.Sketch
 	incidents []incident.Incident
+	queue     outbox.Stats
 }
 
 func (v *view) read(ctx context.Context) (snapshot, error) {
@@ -80,6 +83,9 @@ func (v *view) read(ctx context.Context) (snapshot, error) {
 		s.calls += r.Calls
 		s.byClass[r.Class] += r.Calls
 		s.latency.Merge(r.Latency)
+	}
+	if s.queue, err = v.db.QueueStats(ctx, time.Now()); err != nil {
+		return s, err
 	}
 	s.incidents, err = v.db.ListIncidents(ctx, incident.Query{State: incident.Open, Limit: 200})
 	// The top incidents are the ones that hit the most calls.
@@ -135,7 +141,16 @@ func (v *view) board(s snapshot, t *traffic) {
 	fmt.Fprintf(v.out, "latency p50 %s   p95 %s   p99 %s\n\n", round(s.latency.Quantile(0.5)), round(s.latency.Quantile(0.95)), round(s.latency.Quantile(0.99)))
 	v.classTable(s, nil)
 	fmt.Fprintln(v.out)
+	v.queueLine(s, t)
+	fmt.Fprintln(v.out)
 	v.incidentList(s.incidents)
+}
+
+// queueLine tells what the write queue did with writes that failed.
+func (v *view) queueLine(s snapshot, t *traffic) {
+	q := s.queue
+	fmt.Fprintf(v.out, "write queue: %d failed writes kept (202)   waiting %d   delivered %d   dead letters %d   not queued (resend unsafe) %d\n",
+		t.queued.Load(), q.Depth, q.Delivered, q.Dead, t.refused.Load())
 }
 
 func (v *view) classTable(s snapshot, injected map[string]int) {
@@ -220,6 +235,8 @@ func (v *view) summary(ctx context.Context, t *traffic) {
 	} else {
 		fmt.Fprintf(v.out, "injected but not recorded: %s\n", strings.Join(missing, ", "))
 	}
+	fmt.Fprintln(v.out)
+	v.queueLine(s, t)
 	fmt.Fprintln(v.out)
 	v.incidents(s.incidents, true)
 }

@@ -54,6 +54,9 @@ func (w *Worker) settle(ctx context.Context, log *slog.Logger, e Entry, res Resu
 		return
 	}
 	failure := describe(res)
+	// What OnDead sees if this failure is the last: the entry as the
+	// store keeps it has the attempt before's.
+	e.LastClass, e.LastStatus, e.LastError = res.Class, res.Status, res.Message
 	if !replayable(res.Class, res.Transient) {
 		w.kill(ctx, log, e, now, failure)
 		return
