@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -135,12 +136,8 @@ func retryPolicy(backoff, maxBackoff config.Duration) retry.Policy {
 
 // pathOnly returns p without its query.
 func pathOnly(p string) string {
-	for i := 0; i < len(p); i++ {
-		if p[i] == '?' {
-			return p[:i]
-		}
-	}
-	return p
+	path, _, _ := strings.Cut(p, "?")
+	return path
 }
 
 // runQueue runs the workers until ctx is canceled and waits for them to

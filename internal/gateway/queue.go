@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/retry"
 	"github.com/crmguard/crmguard/internal/seal"
+	"github.com/crmguard/crmguard/internal/upstream"
 )
 
 // Headers of the write queue.
@@ -66,7 +70,7 @@ const maxQueuedBody = 1 << 20
 // mode returns the queue mode for this call: the client's header
 // overrides the upstream's configuration.
 func (g *Gateway) mode(x *exchange) QueueMode {
-	if g.queue == nil || !isWrite(x.req.Method) {
+	if g.queue == nil || retry.SafeMethod(x.req.Method) {
 		return QueueNever
 	}
 	m := x.target.QueueWrites
@@ -82,16 +86,6 @@ func (g *Gateway) mode(x *exchange) QueueMode {
 		m = QueueNever
 	}
 	return m
-}
-
-// isWrite reports whether method may change data: every method RFC 9110
-// §9.2.1 does not define as safe.
-func isWrite(method string) bool {
-	switch method {
-	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return false
-	}
-	return true
 }
 
 // recordKey returns the key that orders the call's write among queued
@@ -130,7 +124,9 @@ func (g *Gateway) queueFirst(x *exchange) bool {
 		return false // streamed on to the CRM by the live path
 	}
 	x.outcome.Request, x.outcome.Replayable, x.outcome.Verdict.Class = body, true, fault.OK
-	x.outcome.Idempotent = idempotentRequest(x.req)
+	// The dialects' idempotent writes are judged by the outbound path
+	// when the write is sent; before that, the request alone tells.
+	x.outcome.Idempotent = upstream.IdempotentRequest(x.req)
 	reason := "queued as the upstream's configuration asks (queue.writes: always)"
 	if m != QueueAlways {
 		reason = "queued behind earlier writes of the same record that are still waiting for delivery"
@@ -244,10 +240,11 @@ func (g *Gateway) queueFailed(x *exchange, status int, retryIn time.Duration) (e
 // entry builds the queue entry for the call's write, or says why it
 // cannot be kept: its secret headers need sealing and there is no key.
 func (g *Gateway) entry(x *exchange, key string, now time.Time) (outbox.Entry, string) {
+	// Hop-by-hop headers are kept as they came: the replay's sender drops
+	// them, as it must for any stored entry.
 	h := x.req.Header.Clone()
-	for _, k := range []string{HeaderQueue, HeaderRecordKey, "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
-		h.Del(k)
-	}
+	h.Del(HeaderQueue)
+	h.Del(HeaderRecordKey)
 	if c := x.target.CredentialHeader; c != "" {
 		// crmguard sends its own credentials on the replay.
 		h.Del(c)
@@ -279,25 +276,8 @@ func (g *Gateway) entry(x *exchange, key string, now time.Time) (outbox.Entry, s
 	return e, ""
 }
 
-// idempotentRequest reports whether a write can apply only once, as far
-// as the request alone tells: an idempotent method, a conditional write
-// or the client's Idempotency-Key. The dialects' idempotent writes are
-// judged by the outbound path when the write is sent.
-func idempotentRequest(r *http.Request) bool {
-	return retry.IdempotentMethod(r.Method) || r.Header.Get("Idempotency-Key") != "" ||
-		r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != ""
-}
-
-func names(h http.Header) string {
-	s := ""
-	for k := range h {
-		if s != "" {
-			s += ", "
-		}
-		s += k
-	}
-	return s
-}
+// names lists h's header names, sorted.
+func names(h http.Header) string { return strings.Join(slices.Sorted(maps.Keys(h)), ", ") }
 
 // enqueue stores e, whether or not the client is still waiting: a write
 // the client may have seen accepted must not be half-stored.

@@ -75,7 +75,7 @@ func Decide(in Input) Decision {
 	if reason, ok := worthRetrying(in); !ok {
 		return Decision{Reason: reason}
 	}
-	write := !safeMethod(in.Method)
+	write := !SafeMethod(in.Method)
 	noun := "request"
 	if write {
 		noun = "write"
@@ -142,9 +142,9 @@ func IdempotentMethod(method string) bool {
 	return false
 }
 
-// safeMethod reports whether method is read-only by definition (RFC 9110
+// SafeMethod reports whether method is read-only by definition (RFC 9110
 // §9.2.1). Every other method, including unknown ones, counts as a write.
-func safeMethod(method string) bool {
+func SafeMethod(method string) bool {
 	switch method {
 	case "", "GET", "HEAD", "OPTIONS", "TRACE":
 		return true

@@ -51,15 +51,20 @@ func (t *Transport) replayable(req *http.Request) (*requestBody, error) {
 // CRM's dialect knows to be idempotent (Salesforce upserts and updates,
 // HubSpot batch upserts).
 func (t *Transport) idempotent(req *http.Request) bool {
-	switch {
-	case retry.IdempotentMethod(req.Method):
-		return true
-	case req.Header.Get("If-Match") != "", req.Header.Get("If-None-Match") != "",
-		req.Header.Get("Idempotency-Key") != "":
+	if IdempotentRequest(req) {
 		return true
 	}
 	if w, ok := t.dialect.(dialect.IdempotentWriter); ok {
 		return w.IdempotentWrite(req.Method, t.apiPath(req.URL.Path))
 	}
 	return false
+}
+
+// IdempotentRequest reports whether req can apply only once as far as the
+// request alone tells, without its CRM's dialect: an idempotent method, a
+// conditional write (If-Match, If-None-Match) or an Idempotency-Key the
+// client sent.
+func IdempotentRequest(req *http.Request) bool {
+	return retry.IdempotentMethod(req.Method) || req.Header.Get("If-Match") != "" ||
+		req.Header.Get("If-None-Match") != "" || req.Header.Get("Idempotency-Key") != ""
 }

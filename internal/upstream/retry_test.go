@@ -1,13 +1,11 @@
 package upstream
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,22 +50,7 @@ func newTransport(t *testing.T, primary string, o Options) *Transport {
 
 func send(t *testing.T, tr *Transport, method, target, body string, h http.Header) (*http.Response, *Outcome, error) {
 	t.Helper()
-	o := &Outcome{}
-	ctx, cancel := context.WithTimeout(WithOutcome(context.Background(), o), 5*time.Second)
-	t.Cleanup(cancel)
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, _ := http.NewRequestWithContext(ctx, method, target, rd)
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	resp, err := tr.RoundTrip(req)
-	if resp != nil {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+	_, resp, o, err := sendVia(t, tr, method, target, body, h)
 	return resp, o, err
 }
 

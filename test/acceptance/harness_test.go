@@ -28,25 +28,35 @@ type instance struct {
 
 // start loads yaml (with ${DIR} replaced by a temporary directory) the way
 // `crmguard serve` does, and runs crmguard until the test ends.
-func start(t *testing.T, yaml string) *instance {
-	t.Helper()
-	yaml = strings.ReplaceAll(yaml, "${DIR}", t.TempDir())
+func start(t *testing.T, yaml string) *instance { return serve(t, build(t, yaml)) }
+
+// build makes crmguard from yaml (with ${DIR} replaced by a temporary
+// directory) the way `crmguard serve` does, without serving yet: a test may
+// prepare its store first. serve runs it, or the caller closes it.
+func build(tb testing.TB, yaml string) *app.App {
+	tb.Helper()
+	yaml = strings.ReplaceAll(yaml, "${DIR}", tb.TempDir())
 	cfg, err := config.Load("crmguard.yaml", []byte(yaml))
 	if err != nil {
-		t.Fatalf("loading config: %v", err)
+		tb.Fatalf("loading config: %v", err)
 	}
 	env := map[string]string{cfg.Admin.TokenEnv: token}
 	a, err := app.New(context.Background(), cfg, app.Options{Getenv: func(k string) string { return env[k] }})
 	if err != nil {
-		t.Fatalf("app.New: %v", err)
+		tb.Fatalf("app.New: %v", err)
 	}
+	return a
+}
+
+// serve runs a until the test ends.
+func serve(tb testing.TB, a *app.App) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("crmguard stopped with: %v", err)
+			tb.Errorf("crmguard stopped with: %v", err)
 		}
 	})
 	return &instance{app: a, gateway: "http://" + a.GatewayAddr(), admin: "http://" + a.AdminAddr()}

@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmguard/crmguard/internal/app"
 	"github.com/crmguard/crmguard/internal/call"
-	"github.com/crmguard/crmguard/internal/config"
 	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/pgtest"
 	"github.com/crmguard/crmguard/internal/retry"
@@ -78,7 +76,7 @@ func benchmarkEnqueue(b *testing.B, store string, parallelism int) {
 	crm := newCountingCRM(0)
 	srv := httptest.NewServer(crm)
 	b.Cleanup(srv.Close)
-	a := newBenchApp(b, fmt.Sprintf(`
+	a := build(b, fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: {listen: 127.0.0.1:0}
 store: %s
@@ -89,7 +87,7 @@ upstreams:
     dialect: generic
     queue: {writes: always}
 `, store, srv.URL))
-	serveBench(b, a)
+	serve(b, a)
 	// Each worker looks at the queue once when crmguard starts, then not
 	// for an hour; a write queued before that look would be delivered.
 	time.Sleep(200 * time.Millisecond)
@@ -146,7 +144,7 @@ func benchmarkReplay(b *testing.B, store, method string, workers int) {
 	crm := newCountingCRM(b.N)
 	srv := httptest.NewServer(crm)
 	b.Cleanup(srv.Close)
-	a := newBenchApp(b, fmt.Sprintf(`
+	a := build(b, fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: {listen: 127.0.0.1:0}
 store: %s
@@ -177,7 +175,7 @@ upstreams:
 	}
 
 	b.ResetTimer()
-	serveBench(b, a)
+	serve(b, a)
 	select {
 	case <-crm.done:
 	case <-time.After(5 * time.Minute):
@@ -239,32 +237,4 @@ func (c *countingCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"id":"003000000000001","success":true,"errors":[]}`)
-}
-
-// newBenchApp builds crmguard from yaml, as `crmguard serve` does, without
-// serving yet; serveBench serves it, or the caller closes it.
-func newBenchApp(b *testing.B, yaml string) *app.App {
-	b.Helper()
-	cfg, err := config.Load("crmguard.yaml", []byte(yaml))
-	if err != nil {
-		b.Fatalf("loading config: %v", err)
-	}
-	a, err := app.New(context.Background(), cfg, app.Options{AdminToken: token})
-	if err != nil {
-		b.Fatalf("app.New: %v", err)
-	}
-	return a
-}
-
-// serveBench runs a until the benchmark ends.
-func serveBench(b *testing.B, a *app.App) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("crmguard stopped with: %v", err)
-		}
-	})
 }
