@@ -31,6 +31,9 @@ Usage:
   crmguard validate --config FILE  check a configuration file and exit
   crmguard queue list|show|replay|drop
                                    operate the write queue through the admin API
+  crmguard contract check|diff|learn
+                                   check a CRM's OpenAPI contract, compare two versions,
+                                   or draft one from recorded traffic
   crmguard version                 print the version
 
 Run 'crmguard COMMAND --help' for a command's options.
@@ -60,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = validate(args, stdout, stderr)
 	case "queue":
 		err = queueCmd(ctx, args, os.Getenv, stdout, stderr)
+	case "contract":
+		err = contractCmd(ctx, args, os.Getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmguard", version)
 	case "help", "-h", "--help":
@@ -75,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errFound):
+		return 1 // the command's output says what it found
 	}
 	fmt.Fprintln(stderr, "crmguard:", err)
 	return 1

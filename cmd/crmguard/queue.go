@@ -76,7 +76,7 @@ func queueCmd(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stderr, queueUsage)
 		return errUsage
 	}
-	q := queueRun{getenv: getenv, stdout: stdout, stderr: stderr}
+	q := adminRun{group: "queue", getenv: getenv, stdout: stdout, stderr: stderr}
 	switch cmd, args := args[0], args[1:]; cmd {
 	case "list":
 		return q.list(ctx, args)
@@ -95,15 +95,17 @@ func queueCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 }
 
-// queueRun is one queue command's environment and output.
-type queueRun struct {
+// adminRun is the environment and output of one command that talks to
+// the admin API, such as crmguard queue list.
+type adminRun struct {
+	group          string // the command group: queue, contract
 	getenv         func(string) string
 	stdout, stderr io.Writer
 }
 
 // usage reports a usage error of command on stderr.
-func (q queueRun) usage(command, format string, args ...any) error {
-	fmt.Fprintf(q.stderr, "crmguard queue %s: %s\n", command, fmt.Sprintf(format, args...))
+func (q adminRun) usage(command, format string, args ...any) error {
+	fmt.Fprintf(q.stderr, "crmguard %s %s: %s\n", q.group, command, fmt.Sprintf(format, args...))
 	return errUsage
 }
 
@@ -113,8 +115,8 @@ type connection struct {
 	timeout         time.Duration
 }
 
-func (q queueRun) flagSet(command, synopsis string) (*flag.FlagSet, *connection) {
-	fs := flags("queue "+command, "queue "+synopsis+" [--admin URL] [--token-env NAME] [--timeout D]", q.stderr)
+func (q adminRun) flagSet(command, synopsis string) (*flag.FlagSet, *connection) {
+	fs := flags(q.group+" "+command, q.group+" "+synopsis+" [--admin URL] [--token-env NAME] [--timeout D]", q.stderr)
 	c := &connection{}
 	admin := q.getenv("CRMGUARD_ADMIN_URL")
 	if admin == "" {
@@ -146,7 +148,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // client checks the connection flags and the token and returns a client
 // of the admin API.
-func (q queueRun) client(command string, c *connection) (*adminClient, error) {
+func (q adminRun) client(command string, c *connection) (*adminClient, error) {
 	u, err := url.Parse(c.admin)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, q.usage(command, "--admin %q is not a URL such as %s", c.admin, defaultAdminURL)
@@ -262,7 +264,7 @@ type entry struct {
 	BodyBase64     bool            `json:"body_base64"`
 }
 
-func (q queueRun) list(ctx context.Context, args []string) error {
+func (q adminRun) list(ctx context.Context, args []string) error {
 	fs, conn := q.flagSet("list", "list [--state S] [--upstream U] [--record-key K] [--limit N] [--json]")
 	state := fs.String("state", "", "only entries in this `state`: pending, inflight, delivered or dead")
 	upstream := fs.String("upstream", "", "only entries of this `upstream`")
@@ -378,7 +380,7 @@ func lastFailure(e entry) string {
 	return s
 }
 
-func (q queueRun) show(ctx context.Context, args []string) error {
+func (q adminRun) show(ctx context.Context, args []string) error {
 	fs, conn := q.flagSet("show", "show ID [--json]")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
 	rest, err := parseArgs(fs, args)
@@ -468,7 +470,7 @@ func printEntry(w io.Writer, e entry, now time.Time) {
 	}
 }
 
-func (q queueRun) replay(ctx context.Context, args []string) error {
+func (q adminRun) replay(ctx context.Context, args []string) error {
 	fs, conn := q.flagSet("replay", "replay ID... | replay --dead (--upstream U | --all) [--reason-contains TEXT] [--include-dropped]")
 	dead := fs.Bool("dead", false, "replay the dead entries --upstream or --all select")
 	upstream := fs.String("upstream", "", "with --dead: the dead entries of this `upstream`")
@@ -542,7 +544,7 @@ func (q queueRun) replay(ctx context.Context, args []string) error {
 	return fmt.Errorf("%d of the entries named were not replayed; see the reasons above", len(skipped))
 }
 
-func (q queueRun) drop(ctx context.Context, args []string) error {
+func (q adminRun) drop(ctx context.Context, args []string) error {
 	fs, conn := q.flagSet("drop", "drop ID... --reason TEXT")
 	why := fs.String("reason", "", "why the write must not reach the CRM (required, at most 500 characters)")
 	ids, err := parseArgs(fs, args)

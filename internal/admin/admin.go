@@ -18,6 +18,7 @@ import (
 	"github.com/crmguard/crmguard/internal/incident"
 	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/rollup"
+	"github.com/crmguard/crmguard/internal/shape"
 )
 
 // Calls reads stored calls.
@@ -56,6 +57,9 @@ type Options struct {
 	// for /api/v1/queue; nil (no queue configured) makes those endpoints
 	// answer 404.
 	Queue outbox.Admin
+	// Shapes returns the learned shapes of an upstream's operations for
+	// /api/v1/shapes; nil makes that endpoint answer 404.
+	Shapes func(ctx context.Context, upstream string) ([]*shape.Operation, error)
 	// Ready reports whether crmguard can serve: nil when it can.
 	Ready func(ctx context.Context) error
 	// Upstreams reports each upstream's endpoints and their circuit
@@ -112,6 +116,7 @@ func New(opts Options) *Server {
 	api("POST /api/v1/queue/{id}/replay", s.withQueue(s.replayEntry))
 	api("POST /api/v1/queue/replay", s.withQueue(s.replayEntries))
 	api("POST /api/v1/queue/{id}/drop", s.withQueue(s.dropEntry))
+	api("GET /api/v1/shapes", s.shapes)
 	api("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see docs/admin-api.md")
 	})

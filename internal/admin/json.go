@@ -33,6 +33,8 @@ type callJSON struct {
 	Tries          []tryJSON `json:"tries,omitempty"`
 	RequestSample  string    `json:"request_sample,omitempty"`
 	ResponseSample string    `json:"response_sample,omitempty"`
+	// Guard is what the guard found: version_state, changes, findings.
+	Guard *call.Guard `json:"guard,omitempty"`
 }
 
 // tryJSON is one attempt of a call that needed more than one.
@@ -50,6 +52,10 @@ func toCallJSON(c *call.Call, samples bool) callJSON {
 		Class: c.Class.String(), VendorCode: c.VendorCode, Message: c.Message, Retryable: c.Retryable,
 		Partial: c.Partial, Remediation: c.Remediation, LatencyMS: ms(c.Latency),
 		BytesIn: c.BytesIn, BytesOut: c.BytesOut, Attempts: c.Attempts,
+	}
+	if !c.Guard.Empty() {
+		g := c.Guard
+		j.Guard = &g
 	}
 	if samples {
 		j.RequestSample, j.ResponseSample = c.RequestSample, c.ResponseSample

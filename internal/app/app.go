@@ -55,6 +55,7 @@ type App struct {
 	registry *prometheus.Registry
 
 	transports []namedTransport
+	shapes     shapeBooks
 	workers    []*outbox.Worker
 	replayIDs  *call.Generator
 
@@ -87,7 +88,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		return nil, fmt.Errorf("admin token: environment variable %s must hold a secret of at least %d characters (for example: export %s=$(openssl rand -hex 24))",
 			cfg.Admin.TokenEnv, minTokenLen, cfg.Admin.TokenEnv)
 	}
-	a = &App{cfg: cfg, log: opts.Logger, registry: prometheus.NewRegistry(), replayIDs: call.NewGenerator()}
+	a = &App{cfg: cfg, log: opts.Logger, registry: prometheus.NewRegistry(), replayIDs: call.NewGenerator(), shapes: shapeBooks{}}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -145,6 +146,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		Ready:     a.Store.Ping,
 		Upstreams: a.upstreamStatus,
 		Queue:     a.Store,
+		Shapes:    a.learnedShapes,
 		Logger:    a.log.With("component", "admin"),
 	})
 
@@ -239,6 +241,9 @@ func (a *App) upstreams(getenv func(string) string) ([]gateway.Upstream, error) 
 		if u.Credentials.Kind != "" {
 			gu.CredentialHeader = u.Credentials.Header
 		}
+		if gu.Guard, err = a.guard(u); err != nil {
+			return nil, err
+		}
 		ups = append(ups, gu)
 	}
 	return ups, nil
@@ -290,6 +295,7 @@ func (a *App) Run(ctx context.Context) error {
 	recDone := make(chan struct{})
 	go func() { defer close(recDone); a.Recorder.Run(bg) }()
 	wg.Go(func() { a.janitor.Run(bg) })
+	wg.Go(func() { a.storeShapes(bg) })
 
 	errc := make(chan error, 2)
 	serve := func(name string, srv *http.Server, ln net.Listener) {

@@ -42,9 +42,43 @@ type Call struct {
 	Tries []Attempt
 
 	// RequestSample and ResponseSample hold the size-capped, redacted start
-	// of the request and response (line, headers, body) of failed calls.
+	// of the request and response (line, headers, body) of failed calls
+	// and of calls with findings.
 	RequestSample  string
 	ResponseSample string
+
+	// Guard is what crmguard's guard made of the call: its API version's
+	// lifecycle, the values it normalised, and how the request or the
+	// response departs from the contract. Zero when nothing was found.
+	Guard Guard
+}
+
+// Guard is the guard's record of one call.
+type Guard struct {
+	// VersionState is "deprecated" or "retired" when the call's API
+	// version or endpoint is, "" otherwise.
+	VersionState string `json:"version_state,omitempty"`
+	// Changes are the values normalisation rewrote.
+	Changes []Change `json:"changes,omitempty"`
+	// Findings are the request's contract or normalisation violations and
+	// the response's drift from the contract.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Empty reports whether the guard recorded nothing.
+func (g *Guard) Empty() bool {
+	return g.VersionState == "" && len(g.Changes) == 0 && len(g.Findings) == 0
+}
+
+// Drift returns the findings about the response, of class version.
+func (g *Guard) Drift() []Finding {
+	var out []Finding
+	for _, f := range g.Findings {
+		if f.Class == fault.Version {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Attempt is one try of a call at the CRM.
@@ -69,4 +103,34 @@ func NewContext(ctx context.Context, c *Call) context.Context {
 func FromContext(ctx context.Context) *Call {
 	c, _ := ctx.Value(ctxKey{}).(*Call)
 	return c
+}
+
+// Finding is one way a call departs from what crmguard was told to expect
+// of it: a request that breaks its upstream's contract or a normalisation
+// rule, or a response that no longer matches the contract (drift).
+type Finding struct {
+	// Class is parameter or data_format for a request, version for a
+	// response that drifted from the contract.
+	Class fault.Class `json:"class"`
+	// In says where: operation, path, query, header, body, or, for
+	// responses, status and response.
+	In string `json:"in"`
+	// Pointer locates the value: an RFC 6901 JSON pointer into the body
+	// (such as /data/attributes/email), or the parameter or header name.
+	Pointer string `json:"pointer,omitempty"`
+	// Rule is what was broken: type, format, pattern, enum, required,
+	// maxLength, unknown field, unknown operation, date, phone, email…
+	Rule     string `json:"rule"`
+	Sent     string `json:"sent,omitempty"`     // what was sent, cut short; redacted when stored
+	Expected string `json:"expected,omitempty"` // what the contract or the rule expects
+	Message  string `json:"message"`            // one sentence an integration's developer can act on
+}
+
+// Change is one value a normalisation rule rewrote before the request
+// went to the CRM.
+type Change struct {
+	Pointer string `json:"pointer"` // RFC 6901 JSON pointer into the request body
+	Rule    string `json:"rule"`    // the rule's kind: date, phone, email, trim, text
+	From    string `json:"from"`
+	To      string `json:"to"`
 }

@@ -112,6 +112,146 @@ type Upstream struct {
 	// queued write it replays), refreshes them before they expire, and
 	// once after the CRM refuses them.
 	Credentials Credentials `yaml:"credentials"`
+
+	// Contract is the upstream's API contract (OpenAPI 3.0 or 3.1) that
+	// requests are checked against before they reach the CRM and
+	// responses after they come back.
+	Contract Contract `yaml:"contract"`
+
+	// Normalize lists rules that rewrite values of JSON request bodies
+	// into the form the CRM accepts (dates, phone numbers, e-mail
+	// addresses, whitespace, length) before the contract check and before
+	// forwarding; each change is recorded on the call. A value a rule
+	// cannot normalise is refused with 422, class data_format.
+	Normalize []NormalizeRule `yaml:"normalize,omitempty"`
+
+	// Versions says how calls on deprecated and retired API versions are
+	// treated.
+	Versions Versions `yaml:"versions"`
+}
+
+// Contract is an upstream's API contract and how strictly it is applied.
+type Contract struct {
+	// Spec is the contract's file, OpenAPI 3.0 or 3.1 as JSON or YAML; a
+	// relative path is read from the configuration file's directory.
+	// References to other local files are resolved, remote ones are not
+	// followed. Empty means no contract.
+	Spec string `yaml:"spec"`
+
+	// Base is a path prefix of the requests below the upstream that the
+	// contract's paths leave out: with url https://crm.example.com and
+	// base /Api/V8, a request to /NAME/Api/V8/module/Contacts is checked
+	// as /module/Contacts. Empty means the contract's paths start right
+	// below the upstream's url (its own servers' path is also accepted).
+	Base string `yaml:"base"`
+
+	// Requests is enforce (a request that breaks the contract is refused
+	// with 400, class parameter, or 422, class data_format, listing every
+	// violation, and never reaches the CRM), report (it is forwarded and
+	// the violations are recorded on the call) or off. Default report.
+	Requests string `yaml:"requests"`
+
+	// Responses is report (a successful response that no longer matches
+	// the contract is passed on unchanged and recorded as contract drift,
+	// class version, grouped into an incident per operation) or off.
+	// Default report.
+	Responses string `yaml:"responses"`
+
+	// Strict also reports body properties and query parameters the
+	// contract does not declare, even where it allows undeclared ones.
+	// Only true and false are accepted; false when unset.
+	Strict *bool `yaml:"strict"`
+
+	// Learn records the shape of this upstream's traffic (types and
+	// formats, never values) so that crmguard contract learn can draft a
+	// contract for a CRM that publishes none. Works with or without spec.
+	// Only true and false are accepted; false when unset.
+	Learn *bool `yaml:"learn"`
+
+	// MaxBody is the largest request or response body read to normalise
+	// and check, 1KiB to 64MiB. A larger body is forwarded unchecked and
+	// counted in crmguard_guard_unchecked_total. Default 1MiB.
+	MaxBody ByteSize `yaml:"max_body"`
+}
+
+// NormalizeRule rewrites one field of JSON request bodies.
+type NormalizeRule struct {
+	// Field is the field's path: object keys joined with dots, * for any
+	// key (as in *.name); a step that meets an array applies to each
+	// element. Required.
+	Field string `yaml:"field"`
+
+	// As is the kind of value: date, datetime, phone (E.164), email,
+	// trim or text (a length limit). Required.
+	As string `yaml:"as"`
+
+	// Format is the Go time layout a date or datetime is written in, such
+	// as 2006-01-02 (the default for date) or 2006-01-02T15:04:05Z07:00
+	// (the default for datetime).
+	Format string `yaml:"format"`
+
+	// Order says how all-numeric dates such as 03/04/2025 are read: dmy
+	// or mdy. Without it such a date is refused when it is ambiguous.
+	Order string `yaml:"order"`
+
+	// Zone is the IANA time zone of datetimes sent without an offset, for
+	// as datetime; UTC when empty.
+	Zone string `yaml:"zone"`
+
+	// Region is the ISO 3166-1 alpha-2 region (such as CN, DE or US) of
+	// phone numbers sent without a country code. Required for as phone.
+	Region string `yaml:"region"`
+
+	// MaxLength is the most characters a text value may have. Required
+	// for as text.
+	MaxLength int `yaml:"max_length"`
+
+	// OnOverflow is what happens to a longer text value: reject (refused
+	// with 422) or truncate (cut to max_length, recorded on the call);
+	// reject when empty.
+	OnOverflow string `yaml:"on_overflow"`
+}
+
+// Versions is the API version policy of an upstream. crmguard knows the
+// lifecycles its dialects' vendors announced (see docs/versions.md); calls
+// on a deprecated or retired version get Warning, Deprecation and Sunset
+// response headers and are counted in
+// crmguard_deprecated_calls_total{upstream,client,version,state}.
+type Versions struct {
+	// Policy is warn (headers and metrics), enforce (as warn, and calls on
+	// a retired version are refused with 410, class version, without
+	// reaching the CRM) or off. Default warn.
+	Policy string `yaml:"policy"`
+
+	// Lifecycle adds versions or endpoints to the built-in lifecycles,
+	// and takes precedence over them.
+	Lifecycle []VersionLifecycle `yaml:"lifecycle,omitempty"`
+}
+
+// VersionLifecycle is the lifecycle of a range of versions or of an
+// endpoint.
+type VersionLifecycle struct {
+	// Versions is a range of path versions, both ends included, such as
+	// v41.0-v44.0 or 2025-03..2025-09 (either end may be left open, as in
+	// ..v30.0), or one version such as v2. Either this or path.
+	Versions string `yaml:"versions"`
+
+	// Path matches requests below the upstream whose path starts with it,
+	// such as /api/legacy, for endpoints that retire without a version
+	// number. Either this or versions.
+	Path string `yaml:"path"`
+
+	// Deprecated is the day (YYYY-MM-DD) the version is or will be
+	// deprecated, sent in the Deprecation header; may be empty.
+	Deprecated string `yaml:"deprecated"`
+
+	// Retires is the day (YYYY-MM-DD) calls on it stop working; from that
+	// day they count as retired. Empty means no date is known yet.
+	Retires string `yaml:"retires"`
+
+	// Note tells developers what ends and what to move to; it is part of
+	// the Warning header.
+	Note string `yaml:"note"`
 }
 
 // UpstreamQueue says which writes to an upstream are queued. A write

@@ -44,6 +44,9 @@ const (
 	defaultQueueKeep      = Duration(168 * time.Hour)
 	defaultCredGrant      = "client_credentials"
 	defaultCredHeader     = "Authorization"
+	defaultContractMode   = "report"
+	defaultContractBody   = 1 * MiB
+	defaultVersionPolicy  = "warn"
 )
 
 // ApplyDefaults sets every field that holds its zero value (and
@@ -107,6 +110,10 @@ func (u *Upstream) applyDefaults() {
 	setZero(&u.Queue.MaxAttempts, defaultQueueAttempts)
 	setZero(&u.Queue.MaxAge, defaultQueueMaxAge)
 	setZero(&u.Queue.Rate, defaultQueueRate)
+	setZero(&u.Contract.Requests, defaultContractMode)
+	setZero(&u.Contract.Responses, defaultContractMode)
+	setZero(&u.Contract.MaxBody, defaultContractBody)
+	setZero(&u.Versions.Policy, defaultVersionPolicy)
 	if u.Credentials.Kind != "" {
 		setZero(&u.Credentials.Header, defaultCredHeader)
 		if u.Credentials.Kind == "oauth2" {

@@ -16,7 +16,7 @@ upstreams:
 `))
 	fmt.Println(err)
 	// Output:
-	// crmguard.yaml:5:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials)
+	// crmguard.yaml:5:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials, contract, normalize, versions)
 	// crmguard.yaml:6:14: upstreams[0].timeout: invalid duration "30": the number has no unit; write e.g. "30s" (units: ms, s, m, h)
 }
 

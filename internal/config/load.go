@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ func LoadFile(path string) (*Config, error) {
 // On failure Load returns a nil *Config and every problem it found, each an
 // *Error on its own line, in file order, formatted as
 //
-//	crmguard.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials)
+//	crmguard.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials, contract, normalize, versions)
 func Load(name string, data []byte) (*Config, error) {
 	return load(name, data, os.LookupEnv)
 }
@@ -43,6 +44,7 @@ func load(name string, data []byte, lookupEnv func(string) (string, bool)) (*Con
 	c := New()
 	d := newDecoder(name, lookupEnv, root)
 	d.decodeValue(root, reflect.ValueOf(c).Elem(), "")
+	c.resolvePaths(filepath.Dir(name))
 	for _, e := range c.problems() {
 		if d.hasFailed(e.Path) {
 			continue
@@ -168,4 +170,16 @@ func (d *decoder) position(path string) (line, column int) {
 		path = path[:i]
 	}
 	return 0, 0
+}
+
+// resolvePaths makes the relative file paths in c relative to dir, the
+// configuration file's directory, so that a configuration names its
+// contracts the same way wherever crmguard is started from.
+func (c *Config) resolvePaths(dir string) {
+	for i := range c.Upstreams {
+		spec := &c.Upstreams[i].Contract.Spec
+		if *spec != "" && !filepath.IsAbs(*spec) {
+			*spec = filepath.Join(dir, *spec)
+		}
+	}
 }

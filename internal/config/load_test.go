@@ -85,6 +85,20 @@ var validFixtures = []struct {
 					ClientID: "crmguard-app", ClientSecretEnv: "SF_CLIENT_SECRET", RefreshTokenEnv: "SF_REFRESH_TOKEN",
 					Scopes: []string{"api", "refresh_token"}, Header: "X-Auth",
 				},
+				Contract: Contract{
+					Spec: "testdata/contracts/contacts.yaml", Base: "/services/data", Requests: "enforce", Responses: "off",
+					Strict: ptr(true), Learn: ptr(true), MaxBody: 256 * KiB,
+				},
+				Normalize: []NormalizeRule{
+					{Field: "Birthdate", As: "date", Format: "02.01.2006", Order: "dmy"},
+					{Field: "*.Phone", As: "phone", Region: "DE"},
+					{Field: "Description", As: "text", MaxLength: 255, OnOverflow: "truncate"},
+					{Field: "LastModified", As: "datetime", Zone: "Europe/Berlin"},
+				},
+				Versions: Versions{Policy: "enforce", Lifecycle: []VersionLifecycle{
+					{Versions: "v41.0-v44.0", Deprecated: "2028-06-01", Retires: "2029-06-01", Note: "move to v62.0"},
+					{Path: "/services/apexrest/legacy", Retires: "2027-01-01"},
+				}},
 			},
 			withDefaults(Upstream{
 				Name: "hubspot-eu", URL: "http://hubspot.internal:8443/base/path", Dialect: "hubspot", Timeout: Duration(2 * time.Minute),
@@ -116,7 +130,7 @@ var invalidFixtures = []struct {
 		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, queue, upstreams)`,
 	}},
 	{"unknown_nested_key", []string{
-		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials)`,
+		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials, contract, normalize, versions)`,
 		`unknown_nested_key.yaml:9:3: recording: unknown key "bufer" (did you mean "buffer"?; known keys: buffer, batch, flush_interval, rollup_interval, sample_bytes, inspect_bytes, mask_personal_data)`,
 		`unknown_nested_key.yaml:10:3: recording: unknown key "sample-bytes" (did you mean "sample_bytes"?;`,
 	}},
@@ -241,7 +255,7 @@ var invalidFixtures = []struct {
 		`bad_header.yaml:5:20: upstreams[0].client_header: invalid header name "X-Client:Id":`,
 	}},
 	{"alias_cycle", []string{
-		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue or credentials, found a list`,
+		`alias_cycle.yaml:4:5: upstreams[1]: expected a mapping with keys such as name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials, contract, normalize or versions, found a list`,
 	}},
 	{"merge_cycle", []string{
 		`merge_cycle.yaml:3:9: upstreams[0]: anchor "u" merges itself`,

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmguard/crmguard/internal/contract"
+	"github.com/crmguard/crmguard/internal/normalize"
 )
 
 // Limits that Validate enforces.
@@ -22,6 +25,8 @@ const (
 	maxQueueAttempts = 10000
 	maxQueueRate     = 100000
 	maxQueueWorkers  = 64
+	minContractBody  = 1 * KiB
+	maxContractBody  = 64 * MiB
 )
 
 // Validate checks c and returns every problem it finds, each an *Error
@@ -251,6 +256,56 @@ func (v *validator) upstream(p string, u Upstream) {
 		v.add(p+".queue.rate", "must be above 0 and at most %g writes per second, got %g; the default is %g", float64(maxQueueRate), q.Rate, defaultQueueRate)
 	}
 	v.credentials(p+".credentials", u.Credentials)
+	v.contract(p+".contract", u.Contract)
+	if _, err := normalize.Compile(u.NormalizeRules()); err != nil {
+		v.normalize(p+".normalize", err)
+	}
+	v.oneOf(p+".versions.policy", "policy", u.Versions.Policy, []string{"warn", "enforce", "off"})
+	for i, l := range u.Versions.Lifecycle {
+		if _, err := l.entry(); err != nil {
+			v.add(fmt.Sprintf("%s.versions.lifecycle[%d]", p, i), "%v", err)
+		}
+	}
+}
+
+// contract checks an upstream's contract settings and loads its spec, so
+// that a broken contract is found by crmguard validate, not at the first
+// call.
+func (v *validator) contract(p string, c Contract) {
+	v.oneOf(p+".requests", "mode", c.Requests, []string{"enforce", "report", "off"})
+	v.oneOf(p+".responses", "mode", c.Responses, []string{"report", "off"})
+	if c.MaxBody < minContractBody || c.MaxBody > maxContractBody {
+		v.add(p+".max_body", "must be from %s to %s, got %s (default %s)", minContractBody, maxContractBody, c.MaxBody, defaultContractBody)
+	}
+	if c.Base != "" && (!strings.HasPrefix(c.Base, "/") || strings.HasSuffix(c.Base, "/")) {
+		v.add(p+".base", "%q must start with / and not end with one, e.g. /Api/V8", c.Base)
+	}
+	if c.Spec == "" {
+		if c.Base != "" || c.Strict != nil && *c.Strict {
+			v.add(p+".spec", "required when base or strict is set; name the contract's OpenAPI file")
+		}
+		return
+	}
+	if _, err := contract.Load(c.Spec, contract.Options{}); err != nil {
+		v.add(p+".spec", "%v", err)
+	}
+}
+
+// normalize reports a rule compile error at the rule it names.
+func (v *validator) normalize(p string, err error) {
+	var many interface{ Unwrap() []error }
+	if errors.As(err, &many) {
+		for _, e := range many.Unwrap() {
+			var re *normalize.RuleError
+			if errors.As(e, &re) {
+				v.add(fmt.Sprintf("%s[%d]", p, re.Index), "%v", re.Err)
+			} else {
+				v.add(p, "%v", e)
+			}
+		}
+		return
+	}
+	v.add(p, "%v", err)
 }
 
 // credentials checks an upstream's optional credentials.

@@ -148,6 +148,23 @@ func TestValidate(t *testing.T) {
 		{"credentials without kind", func(c *Config) { c.Upstreams[0].Credentials = Credentials{KeyEnv: "KEY"} }, []string{
 			"upstreams[0].credentials.kind: required when other credentials keys are set",
 		}},
+		{"guard", func(c *Config) {
+			u := &c.Upstreams[0]
+			u.Contract = Contract{Spec: "testdata/contracts/missing.yaml", Base: "Api/V8/", Requests: "enforced", Responses: "enforce", MaxBody: 10}
+			u.Normalize = []NormalizeRule{{Field: "phone", As: "phone", Region: "XX"}, {Field: "d", As: "when"}}
+			u.Versions = Versions{Policy: "strict", Lifecycle: []VersionLifecycle{{Versions: "v30.0-v21.0"}, {Path: "/x", Retires: "June 2028"}}}
+		}, []string{
+			`upstreams[0].contract.requests: unknown mode "enforced" (did you mean "enforce"?)`,
+			`upstreams[0].contract.responses: unknown mode "enforce"`,
+			"upstreams[0].contract.max_body: must be from 1KiB to 64MiB, got 10 (default 1MiB)",
+			`upstreams[0].contract.base: "Api/V8/" must start with / and not end with one`,
+			"upstreams[0].contract.spec: reading contract: open testdata/contracts/missing.yaml: no such file or directory",
+			`upstreams[0].normalize[0]: region "XX"`,
+			`upstreams[0].normalize[1]:`,
+			`upstreams[0].versions.policy: unknown policy "strict"`,
+			"upstreams[0].versions.lifecycle[0]: versions v30.0-v21.0 run backwards",
+			`upstreams[0].versions.lifecycle[1]: retires "June 2028" is not a day; write YYYY-MM-DD`,
+		}},
 		{"stores", func(c *Config) { c.Store = "sqlite://" }, []string{`store: missing database file in "sqlite://"`}},
 		{"store without scheme", func(c *Config) { c.Store = "user:pw@host/db" }, []string{"store: not a URL (value not shown"}},
 		{"same listen", func(c *Config) { c.Admin.Listen = c.Listen }, []string{`admin.listen: "127.0.0.1:8080" is also the gateway's listen address`}},

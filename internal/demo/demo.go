@@ -6,6 +6,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,6 +22,13 @@ import (
 	"github.com/crmguard/crmguard/internal/config"
 	"github.com/crmguard/crmguard/internal/democrm"
 )
+
+// suiteContract is the contract of the sample CRM's SuiteCRM record reads,
+// with response schemas, so the demo shows contract drift when the sample
+// CRM changes its answers' structure.
+//
+//go:embed suitecrm-records.yaml
+var suiteContract []byte
 
 // Options configure a demo run.
 type Options struct {
@@ -77,18 +85,31 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer stopCRM()
 
+	dir, err := os.MkdirTemp("", "crmguard-demo-")
+	if err != nil {
+		return fmt.Errorf("making a directory for the demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
 	if o.Store == "" {
-		dir, err := os.MkdirTemp("", "crmguard-demo-")
-		if err != nil {
-			return fmt.Errorf("making a directory for the demo store: %w", err)
-		}
-		defer os.RemoveAll(dir)
 		o.Store = "sqlite://" + filepath.Join(dir, "crmguard.db")
+	}
+	spec := filepath.Join(dir, "suitecrm-records.yaml")
+	if err := os.WriteFile(spec, suiteContract, 0o600); err != nil {
+		return fmt.Errorf("writing the demo's SuiteCRM contract: %w", err)
+	}
+	suite := config.Upstream{Name: "suite", URL: crmURL + "/suitecrm", Dialect: "suitecrm", Timeout: config.Duration(gatewayTimeout),
+		Contract: config.Contract{Spec: spec, Base: "/Api/V8", Requests: "off", Responses: "report"},
+		Normalize: []config.NormalizeRule{
+			{Field: "data.attributes.phone_work", As: "phone", Region: "US"},
+			{Field: "data.attributes.phone_mobile", As: "phone", Region: "US"},
+			{Field: "data.attributes.email1", As: "email"},
+		},
 	}
 	cfg := config.New(
 		config.Upstream{Name: "sf", URL: crmURL + "/salesforce", Dialect: "salesforce", Timeout: config.Duration(gatewayTimeout)},
 		config.Upstream{Name: "hubspot", URL: crmURL + "/hubspot", Dialect: "hubspot", Timeout: config.Duration(gatewayTimeout)},
 		config.Upstream{Name: "odoo", URL: crmURL + "/odoo", Dialect: "odoo", Timeout: config.Duration(gatewayTimeout)},
+		suite,
 	)
 	cfg.Listen, cfg.Admin.Listen, cfg.Store, cfg.ClientHeader = o.Listen, o.AdminListen, o.Store, clientHeader
 	for i := range cfg.Upstreams {

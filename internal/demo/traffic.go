@@ -18,6 +18,7 @@ var upstreamOf = map[string]string{
 	democrm.Salesforce: "sf",
 	democrm.HubSpot:    "hubspot",
 	democrm.Odoo:       "odoo",
+	democrm.SuiteCRM:   "suite",
 }
 
 // clientOf names the integration that sends each dialect's calls.
@@ -25,6 +26,7 @@ var clientOf = map[string]string{
 	democrm.Salesforce: "webshop",
 	democrm.HubSpot:    "marketing-sync",
 	democrm.Odoo:       "erp-connector",
+	democrm.SuiteCRM:   "call-centre",
 }
 
 // traffic sends the sample CRM's example requests through the gateway at a

@@ -17,6 +17,7 @@ import (
 	"github.com/crmguard/crmguard/internal/incident"
 	"github.com/crmguard/crmguard/internal/outbox"
 	"github.com/crmguard/crmguard/internal/quantile"
+	"github.com/crmguard/crmguard/internal/recorder"
 	"github.com/crmguard/crmguard/internal/rollup"
 )
 
@@ -71,6 +72,8 @@ type snapshot struct {
 	latency   quantile.Sketch
 	incidents []incident.Incident
 	queue     outbox.Stats
+	// drift counts the calls in contract drift incidents, and those.
+	drift struct{ calls, incidents int64 }
 }
 
 func (v *view) read(ctx context.Context) (snapshot, error) {
@@ -88,6 +91,12 @@ func (v *view) read(ctx context.Context) (snapshot, error) {
 		return s, err
 	}
 	s.incidents, err = v.db.ListIncidents(ctx, incident.Query{State: incident.Open, Limit: 200})
+	for _, in := range s.incidents {
+		if in.VendorCode == recorder.CodeContractDrift {
+			s.drift.calls += in.Count
+			s.drift.incidents++
+		}
+	}
 	// The top incidents are the ones that hit the most calls.
 	slices.SortStableFunc(s.incidents, func(a, b incident.Incident) int { return cmp.Compare(b.Count, a.Count) })
 	s.incidents = s.incidents[:min(len(s.incidents), 5)]
@@ -216,6 +225,11 @@ func (v *view) summary(ctx context.Context, t *traffic) {
 		fmt.Fprint(v.out, "\x1b[H\x1b[2J")
 	}
 	injected := v.crm.Injected()
+	// A drifted answer is a success whose structure changed: its call is
+	// ok, and the drift is a finding, reported on the guard line.
+	drifted := v.crm.InjectedByKind()[democrm.Drift]
+	injected[fault.Version.String()] -= drifted
+	injected[fault.OK.String()] += drifted
 	el := time.Since(v.start).Round(time.Second)
 	fmt.Fprintf(v.out, "\ncrmguard demo summary — %s, %d calls sent, %d recorded, %.1f%% failed, %d recovered by a retry\n",
 		el, t.sent.Load(), s.calls, failedShare(s)*100, t.recovered.Load())
@@ -237,8 +251,16 @@ func (v *view) summary(ctx context.Context, t *traffic) {
 	}
 	fmt.Fprintln(v.out)
 	v.queueLine(s, t)
+	v.guardLine(s, drifted)
 	fmt.Fprintln(v.out)
 	v.incidents(s.incidents, true)
+}
+
+// guardLine tells what the contract check made of the answers the sample
+// CRM changed the structure of.
+func (v *view) guardLine(s snapshot, drifted int) {
+	fmt.Fprintf(v.out, "contract: %d answers drifted from the contract (injected)   %d found   in %d contract drift incident(s)\n",
+		drifted, s.drift.calls, s.drift.incidents)
 }
 
 // wrap breaks s into lines of at most width runes at spaces, indenting the

@@ -2,14 +2,52 @@ package democrm
 
 import (
 	"maps"
+	"net/http"
+	"slices"
 	"time"
 )
 
-// counters tally what the server sent.
+// counters tally what the server received and sent.
 type counters struct {
 	byKind   map[Kind]int
 	byClass  map[string]int // injected faults by expected class
 	answered map[string]int // every answer by expected class
+	seen     []SeenRequest  // the latest requests, at most SeenLimit
+}
+
+// SeenLimit is how many requests Seen keeps: the oldest are dropped first.
+const SeenLimit = 4096
+
+// SeenRequest is one request the server received, as Seen lists it.
+type SeenRequest struct {
+	Dialect string // "" for a path that names no dialect
+	Method  string
+	Path    string    // relative to the dialect prefix; the whole path when Dialect is ""
+	Query   string    // the raw query, without "?"
+	At      time.Time // the server's clock when the request arrived
+}
+
+// see logs a request on arrival, before any fault can cut it short, so a
+// request the server reset still counts as seen.
+func (s *Server) see(dialect string, r *http.Request, path string) {
+	req := SeenRequest{Dialect: dialect, Method: r.Method, Path: path, Query: r.URL.RawQuery, At: s.opts.Now()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.counts.seen) == SeenLimit {
+		s.counts.seen = slices.Delete(s.counts.seen, 0, 1)
+	}
+	s.counts.seen = append(s.counts.seen, req)
+}
+
+// Seen returns the requests the server received, oldest first: the last
+// SeenLimit of them since New or ResetCounters, every dialect and faulted
+// requests included. A test asserts that crmguard kept a call from the CRM
+// by finding no matching entry, for example no POST with Dialect SuiteCRM
+// and Path "/Api/V8/module".
+func (s *Server) Seen() []SeenRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.counts.seen)
 }
 
 func newCounters() counters {
@@ -57,7 +95,8 @@ func (s *Server) Answered() map[string]int {
 }
 
 // ResetCounters zeroes the counts behind Injected, InjectedByKind and
-// Answered. Records, quotas and pending injections stay.
+// Answered and empties the log behind Seen. Records, quotas and pending
+// injections stay.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

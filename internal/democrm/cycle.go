@@ -117,10 +117,10 @@ func (c *Cycle) at(t time.Time) (int, int64) {
 // window, quota exhaustion, expiring sessions, network trouble (resets and
 // stalls) — over a background of per-request faults (slow answers, wrong
 // fields, bad formats, retired versions, missing records, duplicates,
-// locks, partial batches, permission errors and the odd undocumented
-// status), each due every few seconds. With 20–50 requests a second spread
-// over the three dialects (for example SampleRequests in turn), every kind
-// fires within the first cycle.
+// locks, partial batches, permission errors, contract drift and the odd
+// undocumented status), each due every few seconds. With 20–50 requests a
+// second spread over the four dialects (for example SampleRequests in
+// turn), every kind fires within the first cycle.
 func DemoSchedule() *Cycle {
 	const s = time.Second
 	bg := func(k Kind, p float64, every time.Duration) Rule {
@@ -141,6 +141,7 @@ func DemoSchedule() *Cycle {
 			bg(Partial, 0.05, 4*s),
 			bg(Permission, 0.002, 6*s),
 			bg(Weird, 0.002, 6*s),
+			bg(Drift, 0.005, 4*s),
 		},
 		burst("steady"),
 		burst("server errors", bg(ServerError, 0.3, s)),

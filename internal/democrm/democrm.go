@@ -1,8 +1,9 @@
 // Package democrm is the sample CRM behind `crmguard demo` and the
 // integration tests: one http.Handler that answers in the Salesforce REST,
-// HubSpot CRM v3 and Odoo JSON-RPC/JSON-2 dialects under their own path
-// prefixes, keeps a few hundred seeded records in memory, and injects faults
-// in each vendor's own words on a schedule, counting what it injected.
+// HubSpot CRM v3, Odoo JSON-RPC/JSON-2 and SuiteCRM V8 JSON:API dialects
+// under their own path prefixes, keeps a few hundred seeded records in
+// memory, and injects faults in each vendor's own words on a schedule,
+// counting what it injected and logging what it received.
 package democrm
 
 import (
@@ -24,10 +25,11 @@ const (
 	Salesforce = "salesforce"
 	HubSpot    = "hubspot"
 	Odoo       = "odoo"
+	SuiteCRM   = "suitecrm"
 )
 
 // Dialects returns the dialect names in a fixed order.
-func Dialects() []string { return []string{Salesforce, HubSpot, Odoo} }
+func Dialects() []string { return []string{Salesforce, HubSpot, Odoo, SuiteCRM} }
 
 // Options configures a Server. The zero value is a working server that never
 // injects a fault.
@@ -45,9 +47,11 @@ type Options struct {
 	// SlowFor is the latency a slow fault adds; keep it below the gateway's
 	// timeout. Default 750ms.
 	SlowFor time.Duration
-	// RequireAuth makes Salesforce, HubSpot and Odoo JSON-2 reject requests
-	// without an Authorization bearer token, each in its own words. Odoo
-	// JSON-RPC always needs a password among its arguments.
+	// RequireAuth makes Salesforce, HubSpot, Odoo JSON-2 and SuiteCRM V8
+	// reject requests without an Authorization bearer token, each in its
+	// own words. Odoo JSON-RPC always needs a password among its
+	// arguments; SuiteCRM's logout always needs a token, as it does in
+	// SuiteCRM.
 	RequireAuth bool
 	// Now is the clock for schedules, rate-limit windows and timestamps.
 	// Default time.Now.
@@ -104,6 +108,7 @@ func New(opts Options) *Server {
 		Salesforce: &salesforce{s: s},
 		HubSpot:    &hubspot{s: s},
 		Odoo:       &odoo{s: s},
+		SuiteCRM:   newSuiteCRM(s),
 	}
 	return s
 }
@@ -112,8 +117,9 @@ func New(opts Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if _, ok := s.dialects[name]; !ok {
+		s.see("", r, r.URL.Path)
 		s.countAnswer("parameter")
-		http.Error(w, fmt.Sprintf("no CRM dialect %q; use /salesforce, /hubspot or /odoo", name), http.StatusNotFound)
+		http.Error(w, fmt.Sprintf("no CRM dialect %q; use /salesforce, /hubspot, /odoo or /suitecrm", name), http.StatusNotFound)
 		return
 	}
 	s.serve(w, r, name, "/"+rest)
@@ -141,6 +147,7 @@ func (s *Server) SetSchedule(sc Schedule) {
 // serve answers one request in dialect name; path is relative to the
 // dialect's prefix.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, name, path string) {
+	s.see(name, r, path)
 	d := s.dialects[name]
 	o := d.parse(r, path)
 	f, spec, ok := s.decide(o)

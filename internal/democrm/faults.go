@@ -30,12 +30,24 @@ const (
 	Lock           Kind = "lock"            // the record is locked by another transaction; conflict
 	Partial        Kind = "partial"         // a batch where some items fail; data_format
 	Weird          Kind = "weird"           // an undocumented status with a text body; unknown
+	// Drift is contract drift: a record read answers 200 as if nothing
+	// were wrong, but its records changed shape, the way an upgrade or a
+	// customisation of the CRM changes them. SuiteCRM alone expresses it:
+	// every record of the answer lacks one attribute (last_name on
+	// Contacts, name on Accounts) and carries two with another JSON type
+	// (deleted as the number 0 instead of "0", date_entered as Unix
+	// seconds instead of an ISO 8601 string). Only the attributes the
+	// answer carries change, so a read narrowed by fields[…] may show
+	// less. Inject(FaultSpec{Kind: Drift}, n) drifts the next n SuiteCRM
+	// reads (GET of one record or of a list) that return records. Class
+	// version: the answer no longer fits the contract.
+	Drift Kind = "drift"
 )
 
 // Kinds returns every fault kind in a fixed order.
 func Kinds() []Kind {
 	return []Kind{Slow, Stall, Reset, ResetMidBody, ServerError, Maintenance, Quota, SessionExpired,
-		Permission, WrongField, BadFormat, RetiredVersion, NotFound, Duplicate, Lock, Partial, Weird}
+		Permission, WrongField, BadFormat, RetiredVersion, NotFound, Duplicate, Lock, Partial, Weird, Drift}
 }
 
 // Class returns the name of the cause class crmguard should assign to a
@@ -63,7 +75,7 @@ func (k Kind) Class() string {
 		return "parameter"
 	case BadFormat, Partial:
 		return "data_format"
-	case RetiredVersion:
+	case RetiredVersion, Drift:
 		return "version"
 	case NotFound:
 		return "not_found"
@@ -78,13 +90,23 @@ func (k Kind) Class() string {
 // Supported reports whether dialect has a faithful way to express k. Odoo
 // has no API quota, no retired versions, no duplicate or lock error of its
 // own and no batch endpoint; HubSpot has no retired-version answer on its
-// v3 paths and no lock error.
+// v3 paths and no lock error. SuiteCRM's V8 API has no quota, one version,
+// no lock error and no batch endpoint, and it checks no value's format (it
+// stores what it is given), so it has no bad-format answer either. Drift
+// is SuiteCRM's alone: it is the dialect with a published contract
+// (shared/contracts) for crmguard to hold its answers against.
 func (k Kind) Supported(dialect string) bool {
 	switch k {
-	case Quota, Duplicate, Partial:
+	case Quota, Partial:
 		return dialect == Salesforce || dialect == HubSpot
+	case Duplicate:
+		return dialect == Salesforce || dialect == HubSpot || dialect == SuiteCRM
 	case RetiredVersion, Lock:
 		return dialect == Salesforce
+	case BadFormat:
+		return dialect == Salesforce || dialect == HubSpot || dialect == Odoo
+	case Drift:
+		return dialect == SuiteCRM
 	case "":
 		return false
 	}
@@ -97,6 +119,9 @@ func (k Kind) Supported(dialect string) bool {
 func (k Kind) applies(o *op) bool {
 	if !k.Supported(o.dialect) {
 		return false
+	}
+	if o.dialect == SuiteCRM {
+		return o.suite.applies(k, o.method)
 	}
 	if o.dialect == Odoo && o.action == actMeta && (k == SessionExpired || k == Permission) {
 		return false // service calls such as common.version need no session or rights

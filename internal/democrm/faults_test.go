@@ -21,6 +21,9 @@ const (
 	reqHSBatch   = "POST /hubspot/crm/v3/objects/contacts/batch/create"
 	reqOdooRPC   = "POST /odoo/jsonrpc"
 	reqOdooJSON2 = "POST /odoo/json/2/res.partner/write"
+	reqSCRead    = "GET /suitecrm/Api/V8/module/Contacts/" + scContact1
+	reqSCList    = "GET /suitecrm/Api/V8/module/Contacts?page[size]=5"
+	reqSCCreate  = "POST /suitecrm/Api/V8/module"
 )
 
 // bodyFor returns a valid body for one of the requests above.
@@ -38,6 +41,8 @@ func bodyFor(req string) string {
 		return rpc("write", `[[70],{"phone":"+1 555 0100"}]`, `{}`)
 	case reqOdooJSON2:
 		return `{"ids":[70],"vals":{"phone":"+1 555 0100"}}`
+	case reqSCCreate:
+		return `{"data":{"type":"Contacts","attributes":{"last_name":"Fault"}}}`
 	}
 	return ""
 }
@@ -173,6 +178,18 @@ func faultCases() []struct {
 		{Odoo, Permission, reqOdooJSON2, 403, ck(odooJSON2Error("odoo.exceptions.AccessError"))},
 		{Odoo, BadFormat, reqOdooJSON2, 422, ck(odooJSON2Error("odoo.exceptions.ValidationError"))},
 		{Odoo, NotFound, reqOdooJSON2, 404, ck(odooJSON2Error("odoo.exceptions.MissingError"))},
+
+		{SuiteCRM, Slow, reqSCRead, 200, nil},
+		{SuiteCRM, ServerError, reqSCCreate, 500, ck(page("text/html", "Slim Application Error"))},
+		{SuiteCRM, Maintenance, reqSCRead, 503, ck(page("text/html", "503 Service Unavailable"), header("Retry-After", "300"))},
+		{SuiteCRM, SessionExpired, reqSCRead, 401, ck(contains(`"error":"access_denied"`), contains(`"hint":"Access token is invalid"`))},
+		{SuiteCRM, Permission, reqSCCreate, 400, ck(v8Detail("[AccessDeniedException] "))},
+		{SuiteCRM, WrongField, reqSCList, 400, ck(v8Detail("Filter field customer_tier_c in Contact module is not found"))},
+		{SuiteCRM, WrongField, reqSCCreate, 400, ck(v8Detail("Property customer_tier_c in Contact module is invalid"))},
+		{SuiteCRM, NotFound, reqSCRead, 400, ck(v8Detail("Contacts module with id " + scContact1 + " is not found"))},
+		{SuiteCRM, Duplicate, reqSCCreate, 400, ck(contains(`"detail": "Bean Contacts with id `), contains(" is already exist"))},
+		{SuiteCRM, Weird, reqSCRead, 418, ck(page("text/plain", "teapot"))},
+		{SuiteCRM, Drift, reqSCRead, 200, ck(contains(`"first_name": "Kofi"`), lacks(`"last_name"`), contains(`"deleted": 0,`))},
 	}
 }
 
@@ -250,6 +267,8 @@ func TestInject_Validation(t *testing.T) {
 		{"empty kind", FaultSpec{}, false},
 		{"kind the dialect cannot express", FaultSpec{Kind: Quota, Dialect: Odoo}, false},
 		{"retired version outside Salesforce", FaultSpec{Kind: RetiredVersion, Dialect: HubSpot}, false},
+		{"drift outside SuiteCRM", FaultSpec{Kind: Drift, Dialect: Odoo}, false},
+		{"drift on SuiteCRM", FaultSpec{Kind: Drift, Dialect: SuiteCRM}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,7 +327,7 @@ func TestKind_Supported(t *testing.T) {
 			t.Errorf("kind %s claims support for an unknown dialect", k)
 		}
 	}
-	if !slices.Equal(Dialects(), []string{Salesforce, HubSpot, Odoo}) {
+	if !slices.Equal(Dialects(), []string{Salesforce, HubSpot, Odoo, SuiteCRM}) {
 		t.Errorf("Dialects() = %v", Dialects())
 	}
 }

@@ -52,13 +52,14 @@ type op struct {
 	bodyErr error
 
 	action  action
-	object  string // Contact, contacts, res.partner
+	object  string // Contact, contacts, res.partner, Contacts
 	version string // Salesforce API version such as "59.0"; "" when the path has none
 	items   int    // records in a batch
 
-	sf   *sfRequest
-	hs   *hsRequest
-	odoo *odooCall
+	sf    *sfRequest
+	hs    *hsRequest
+	odoo  *odooCall
+	suite *suiteRequest
 }
 
 // newOp fills the dialect-independent part of an op.

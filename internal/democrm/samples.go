@@ -30,6 +30,8 @@ func SampleRequests(dialect string) []SampleRequest {
 		return hubspotSamples()
 	case Odoo:
 		return odooSamples()
+	case SuiteCRM:
+		return suitecrmSamples()
 	}
 	return nil
 }

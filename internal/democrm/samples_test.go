@@ -58,7 +58,7 @@ func TestSeed_Deterministic(t *testing.T) {
 	if maps.Equal(ra.fields, rc.fields) {
 		t.Errorf("different seeds, same record: %v", ra.fields)
 	}
-	for _, tbl := range []string{"salesforce/Contact", "hubspot/contacts"} {
+	for _, tbl := range []string{"salesforce/Contact", "hubspot/contacts", "suitecrm/Contacts"} {
 		if n := a.count(tbl); n != seedPeople {
 			t.Errorf("%s has %d records; want %d", tbl, n, seedPeople)
 		}

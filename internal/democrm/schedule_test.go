@@ -96,8 +96,8 @@ func driveDemo(t *testing.T, seed uint64, rate int, dur time.Duration) (*Server,
 	start := clock.Now()
 	s := New(Options{Schedule: DemoSchedule(), Seed: seed, Now: clock.Now, StallFor: time.Millisecond, SlowFor: time.Millisecond})
 	var all []SampleRequest
-	lists := [][]SampleRequest{SampleRequests(Salesforce), SampleRequests(HubSpot), SampleRequests(Odoo)}
-	for i := 0; len(all) < 3*len(lists[0]); i++ {
+	lists := [][]SampleRequest{SampleRequests(Salesforce), SampleRequests(HubSpot), SampleRequests(Odoo), SampleRequests(SuiteCRM)}
+	for i := 0; len(all) < len(lists)*len(lists[0]); i++ {
 		for _, l := range lists {
 			all = append(all, l[i%len(l)])
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // Seeded record counts. Every dialect holds the same people and companies,
-// so reconciliation across the three can be demonstrated.
+// so reconciliation across them can be demonstrated.
 const (
 	seedCompanies = 60
 	seedPeople    = 300
@@ -61,6 +61,7 @@ func seed(s uint64) *store {
 	seedSalesforce(st, companies, people)
 	seedHubSpot(st, companies, people)
 	seedOdoo(st, companies, people)
+	seedSuiteCRM(st, companies, people)
 	return st
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/redact"
 )
@@ -56,19 +57,42 @@ func (g *Gateway) finish(x *exchange, aborted bool) {
 	c.Retryable = c.Class.Retryable() || v.Transient
 	g.metrics.calls[x.target.index][c.Class].Inc()
 	g.metrics.latency[x.target.index].Observe(c.Latency.Seconds())
+	if !aborted && x.respBody != nil && x.respBody.cap > 0 {
+		// Before the handler returns, so that a call is recorded by the
+		// time its client has the complete answer, as for every call.
+		g.guardResponse(x)
+	}
+	var secrets *redact.Secrets
+	if c.Failed() || !c.Guard.Empty() {
+		secrets = redact.FromRequest(x.req.Header, x.req.URL.Query())
+		g.redactGuard(&c.Guard, secrets)
+	}
 	if c.Failed() {
-		secrets := redact.FromRequest(x.req.Header, x.req.URL.Query())
 		c.Message = g.redactor.Text(msg, secrets)
 		c.Remediation = v.Remediation
 		if c.Remediation == "" {
 			c.Remediation = c.Class.Remediation()
 		}
-		if g.sampleBytes > 0 {
-			c.RequestSample = g.requestSample(x, secrets)
-			c.ResponseSample = g.responseSample(x, secrets)
-		}
+	}
+	if g.sampleBytes > 0 && (c.Failed() || len(c.Guard.Findings) > 0) {
+		c.RequestSample = g.requestSample(x, secrets)
+		c.ResponseSample = g.responseSample(x, secrets)
 	}
 	g.recorder.Record(c)
+}
+
+// redactGuard masks the values the guard quotes, which are customer data
+// (the e-mail address that did not validate, the phone number rewritten),
+// as the samples are masked.
+func (g *Gateway) redactGuard(gd *call.Guard, s *redact.Secrets) {
+	for i := range gd.Findings {
+		gd.Findings[i].Sent = g.redactor.Text(gd.Findings[i].Sent, s)
+		gd.Findings[i].Message = g.redactor.Text(gd.Findings[i].Message, s)
+	}
+	for i := range gd.Changes {
+		gd.Changes[i].From = g.redactor.Text(gd.Changes[i].From, s)
+		gd.Changes[i].To = g.redactor.Text(gd.Changes[i].To, s)
+	}
 }
 
 func (g *Gateway) requestSample(x *exchange, s *redact.Secrets) string {
@@ -96,9 +120,14 @@ func (g *Gateway) responseSample(x *exchange, s *redact.Secrets) string {
 		}
 		b.WriteString(g.redactor.Header(h, s))
 	}
-	if len(x.outcome.Body) > 0 {
+	switch {
+	case len(x.outcome.Body) > 0:
 		b.WriteByte('\n')
 		b.Write(x.outcome.Body[:min(len(x.outcome.Body), g.sampleBytes)])
+	case len(x.respSeen) > 0:
+		// A response that drifted from the contract: its example.
+		b.WriteByte('\n')
+		b.Write(x.respSeen[:min(len(x.respSeen), g.sampleBytes)])
 	}
 	return g.redactor.Text(capString(b.String(), g.sampleBytes+4096), s)
 }
@@ -141,23 +170,30 @@ func (t *tap) Read(p []byte) (int, error) {
 
 func (t *tap) Close() error { return t.rc.Close() }
 
-// responseWriter records the status and body bytes sent to the client.
+// responseWriter records the status and body bytes sent to the client,
+// and adds the headers the guard gives every answer to the call.
 type responseWriter struct {
 	http.ResponseWriter
 	status int
 	n      int64
+	// extra are headers set on the answer whatever it is: the CRM's, a
+	// problem or a queued write's 202.
+	extra http.Header
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		for k, v := range w.extra {
+			w.Header()[k] = append(w.Header()[k], v...)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.n += int64(n)

@@ -69,6 +69,9 @@ type Upstream struct {
 	// credentials for this upstream, "" if it holds none. A queued write
 	// does not keep the client's value of it.
 	CredentialHeader string
+	// Guard is what calls are held to: version policy, normalisation, the
+	// contract, and learning their shape.
+	Guard Guard
 }
 
 // Options configure a Gateway.

@@ -17,6 +17,11 @@ type metrics struct {
 	unrouted prometheus.Counter
 	// queued counts writes by what the queue made of them.
 	queued *prometheus.CounterVec
+	// The guard's series.
+	deprecated *prometheus.CounterVec // {upstream, client, version, state}
+	findings   *prometheus.CounterVec // {upstream, direction}
+	normalized *prometheus.CounterVec // {upstream}
+	unchecked  *prometheus.CounterVec // {upstream, reason}
 }
 
 func newMetrics(r prometheus.Registerer, upstreams []string) *metrics {
@@ -42,6 +47,22 @@ func newMetrics(r prometheus.Registerer, upstreams []string) *metrics {
 			Name: "crmguard_unrouted_requests_total",
 			Help: "Requests whose path names no configured upstream (answered 404).",
 		}),
+		deprecated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_deprecated_calls_total",
+			Help: "Calls on a deprecated or retired API version or endpoint, by upstream, client, version (or endpoint) and state.",
+		}, []string{"upstream", "client", "version", "state"}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_contract_findings_total",
+			Help: "Contract and normalisation violations found, by upstream and direction: request (the integration's) or response (drift on the CRM's side).",
+		}, []string{"upstream", "direction"}),
+		normalized: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_normalized_values_total",
+			Help: "Request body values rewritten by normalisation rules, by upstream.",
+		}, []string{"upstream"}),
+		unchecked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmguard_guard_unchecked_total",
+			Help: "Requests forwarded without normalisation or contract check, by upstream and reason (body_too_large: over contract.max_body).",
+		}, []string{"upstream", "reason"}),
 	}
 	classes := fault.Classes()
 	for _, u := range upstreams {
@@ -54,9 +75,14 @@ func newMetrics(r prometheus.Registerer, upstreams []string) *metrics {
 		for _, o := range []string{"queued", "refused", "failed"} {
 			m.queued.WithLabelValues(u, o)
 		}
+		for _, d := range []string{"request", "response"} {
+			m.findings.WithLabelValues(u, d)
+		}
+		m.normalized.WithLabelValues(u)
+		m.unchecked.WithLabelValues(u, "body_too_large")
 	}
 	if r != nil {
-		r.MustRegister(callsVec, latencyVec, m.inFlight, m.unrouted, m.queued)
+		r.MustRegister(callsVec, latencyVec, m.inFlight, m.unrouted, m.queued, m.deprecated, m.findings, m.normalized, m.unchecked)
 	}
 	return m
 }

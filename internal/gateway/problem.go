@@ -19,6 +19,9 @@ type problem struct {
 	CallID      call.ID
 	Upstream    string
 	Header      http.Header // further response headers
+	// Violations lists how a refused request breaks the contract or the
+	// normalisation rules.
+	Violations []call.Finding
 }
 
 // titles are the short, fixed summaries per class (RFC 9457 §3.1.3: the
@@ -40,14 +43,15 @@ func writeProblem(w http.ResponseWriter, p problem) {
 		title = http.StatusText(p.Status)
 	}
 	body := struct {
-		Type        string `json:"type"`
-		Title       string `json:"title"`
-		Status      int    `json:"status"`
-		Detail      string `json:"detail,omitempty"`
-		Class       string `json:"class"`
-		Remediation string `json:"remediation,omitempty"`
-		CallID      string `json:"call_id"`
-		Upstream    string `json:"upstream,omitempty"`
+		Type        string         `json:"type"`
+		Title       string         `json:"title"`
+		Status      int            `json:"status"`
+		Detail      string         `json:"detail,omitempty"`
+		Class       string         `json:"class"`
+		Remediation string         `json:"remediation,omitempty"`
+		CallID      string         `json:"call_id"`
+		Upstream    string         `json:"upstream,omitempty"`
+		Violations  []call.Finding `json:"violations,omitempty"`
 	}{
 		Type:        "urn:crmguard:problem:" + p.Class.String(),
 		Title:       title,
@@ -57,6 +61,7 @@ func writeProblem(w http.ResponseWriter, p problem) {
 		Remediation: p.Remediation,
 		CallID:      string(p.CallID),
 		Upstream:    p.Upstream,
+		Violations:  p.Violations,
 	}
 	h := w.Header()
 	for k := range h {

@@ -31,6 +31,11 @@ type exchange struct {
 	// queued is the queue entry's ID once the write is queued; refused
 	// says why a failed write was not queued, when it was a candidate.
 	queued, refused string
+	// guardBody is the request body as the guard read (and maybe
+	// rewrote) it; nil when it read none.
+	guardBody []byte
+	// respSeen is the response body as the guard read it, decoded.
+	respSeen []byte
 }
 
 type exchangeKey struct{}
@@ -84,6 +89,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(p) // abort the client connection, as ReverseProxy meant to
 		}
 	}()
+	if g.guardRequest(x, out) {
+		return
+	}
 	if g.queue != nil && g.queueFirst(x) {
 		return
 	}
@@ -134,7 +142,7 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 		x.w.status = resp.StatusCode // written on the hijacked connection, not through x.w
 	}
 	if resp.Body != nil && resp.Body != http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols {
-		x.respBody = newTap(resp.Body, 0)
+		x.respBody = newTap(resp.Body, x.target.Guard.responseCapture(resp))
 		resp.Body = x.respBody
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crmguard/crmguard/internal/call"
+	"github.com/crmguard/crmguard/internal/fault"
 	"github.com/crmguard/crmguard/internal/incident"
 	"github.com/crmguard/crmguard/internal/rollup"
 )
@@ -54,23 +55,23 @@ func (r *Recorder) batch(withRollups bool) Batch {
 	var order []string
 	for i, c := range b.Calls {
 		r.addRollup(c)
-		if !c.Failed() {
+		cause, ok := causeOf(c)
+		if !ok {
 			continue
 		}
-		norm := incident.Normalize(c.Message)
-		fp := incident.Fingerprint(c.Upstream, c.Operation, c.Class, c.VendorCode, norm)
+		fp := incident.Fingerprint(c.Upstream, c.Operation, cause.class, cause.code, cause.message)
 		b.Fingerprints[i] = fp
 		o := occ[fp]
 		if o == nil {
 			o = &incident.Occurrence{
-				Fingerprint: fp, Upstream: c.Upstream, Operation: c.Operation, Class: c.Class,
-				VendorCode: c.VendorCode, Message: norm, FirstSeen: c.Start,
+				Fingerprint: fp, Upstream: c.Upstream, Operation: c.Operation, Class: cause.class,
+				VendorCode: cause.code, Message: cause.message, FirstSeen: c.Start,
 			}
 			occ[fp] = o
 			order = append(order, fp)
 		}
 		o.Count++
-		o.Remediation = c.Remediation
+		o.Remediation = cause.remediation
 		o.FirstSeen = minTime(o.FirstSeen, c.Start)
 		o.LastSeen = maxTime(o.LastSeen, c.Start)
 		o.SampleCalls = append(o.SampleCalls, string(c.ID))
@@ -89,6 +90,49 @@ func (r *Recorder) batch(withRollups bool) Batch {
 		r.lastRollup = time.Now()
 	}
 	return b
+}
+
+// cause is what groups a call into an incident.
+type cause struct {
+	class                      fault.Class
+	code, message, remediation string
+}
+
+// Vendor codes of the incidents a successful call can open: the CRM's
+// responses drifted from the contract, or requests that break it were
+// forwarded under contract.requests: report.
+const (
+	CodeContractDrift     = "CONTRACT_DRIFT"
+	CodeContractViolation = "CONTRACT_VIOLATION"
+)
+
+// causeOf returns the incident cause of a call: its failure, or for a
+// successful call what the guard found wrong with it. One incident per
+// operation gathers a contract's drift, whichever fields drifted, so a
+// CRM release that changes a response opens one incident, not one per
+// field.
+func causeOf(c *call.Call) (cause, bool) {
+	if c.Failed() {
+		return cause{c.Class, c.VendorCode, incident.Normalize(c.Message), c.Remediation}, true
+	}
+	if len(c.Guard.Findings) == 0 {
+		return cause{}, false
+	}
+	if drift := c.Guard.Drift(); len(drift) > 0 {
+		return cause{
+			class: fault.Version, code: CodeContractDrift,
+			message: "Contract drift: the CRM's responses no longer match the contract",
+			remediation: "The CRM's answers to " + c.Method + " " + c.Operation + " changed (" + drift[0].Message + ") " +
+				"Check the CRM's release notes, compare versions of its contract with crmguard contract diff, and update the contract and the integrations that read these fields.",
+		}, true
+	}
+	f := c.Guard.Findings[0]
+	return cause{
+		class: f.Class, code: CodeContractViolation,
+		message: "Requests break the contract and were forwarded (contract.requests: report)",
+		remediation: "Integrations send " + c.Method + " " + c.Operation + " requests the contract does not allow (" + f.Message + ") " +
+			"Fix the integration, or correct the contract; set contract.requests to enforce to refuse such requests.",
+	}, true
 }
 
 // maxSamples is how many call ids an incident keeps as examples.

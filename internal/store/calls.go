@@ -20,13 +20,13 @@ const (
 // order callArgs gives their values and scanCall reads them.
 const callColumns = `id, start_us, upstream, method, operation, api_version, client,
 	status, class, vendor_code, message, retryable, partial, remediation,
-	latency_us, bytes_in, bytes_out, attempts, request_sample, response_sample, tries`
+	latency_us, bytes_in, bytes_out, attempts, request_sample, response_sample, tries, guard`
 
 // callInsertColumns are callColumns and the incident fingerprint, which
 // callArgs gives last; numCallInsertColumns counts them.
 const (
 	callInsertColumns    = callColumns + ", incident"
-	numCallInsertColumns = 22
+	numCallInsertColumns = 23
 )
 
 // callSelect selects every column of call.Call, for scanCall.
@@ -38,7 +38,7 @@ func callArgs(c *call.Call, fp string) []any {
 		string(c.ID), micros(c.Start), c.Upstream, c.Method, c.Operation, c.APIVersion, c.Client,
 		int64(c.Status), c.Class.String(), c.VendorCode, c.Message, c.Retryable, c.Partial, c.Remediation,
 		durMicros(c.Latency), c.BytesIn, c.BytesOut, int64(c.Attempts), c.RequestSample, c.ResponseSample,
-		encodeTries(c.Tries), fp,
+		encodeTries(c.Tries), encodeGuard(&c.Guard), fp,
 	}
 }
 
@@ -50,18 +50,22 @@ func scanCall(s scanner) (*call.Call, error) {
 	var (
 		c                  call.Call
 		id, class, tries   string
+		guard              string
 		start, latency     int64
 		status, attempts   int64
 		retryable, partial bool
 	)
 	err := s.Scan(&id, &start, &c.Upstream, &c.Method, &c.Operation, &c.APIVersion, &c.Client,
 		&status, &class, &c.VendorCode, &c.Message, &retryable, &partial, &c.Remediation,
-		&latency, &c.BytesIn, &c.BytesOut, &attempts, &c.RequestSample, &c.ResponseSample, &tries)
+		&latency, &c.BytesIn, &c.BytesOut, &attempts, &c.RequestSample, &c.ResponseSample, &tries, &guard)
 	if err != nil {
 		return nil, err
 	}
 	if c.Tries, err = decodeTries(tries); err != nil {
 		return nil, fmt.Errorf("call %s: tries: %w", id, err)
+	}
+	if c.Guard, err = decodeGuard(guard); err != nil {
+		return nil, fmt.Errorf("call %s: guard: %w", id, err)
 	}
 	cl, err := fault.Parse(class)
 	if err != nil {

@@ -18,9 +18,10 @@ const sqliteChunk = 50
 // sqliteDialect is the SQL that SQLite writes its own way.
 type sqliteDialect struct{}
 
-func (sqliteDialect) name() string     { return "sqlite" }
-func (sqliteDialect) greatest() string { return "max" }
-func (sqliteDialect) least() string    { return "min" }
+func (sqliteDialect) name() string      { return "sqlite" }
+func (sqliteDialect) greatest() string  { return "max" }
+func (sqliteDialect) least() string     { return "min" }
+func (sqliteDialect) forUpdate() string { return "" }
 
 // insertCalls inserts calls in statements of sqliteChunk rows, prepared
 // once per transaction for the full chunks.

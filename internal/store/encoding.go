@@ -107,3 +107,23 @@ func decodeTries(s string) ([]call.Attempt, error) {
 	}
 	return out, nil
 }
+
+// encodeGuard stores what the guard recorded as JSON; "" for nothing, which
+// is most calls.
+func encodeGuard(g *call.Guard) string {
+	if g.Empty() {
+		return ""
+	}
+	b, _ := json.Marshal(g) // strings and classes: cannot fail
+	return string(b)
+}
+
+// decodeGuard reads what encodeGuard stored.
+func decodeGuard(s string) (call.Guard, error) {
+	var g call.Guard
+	if s == "" {
+		return g, nil
+	}
+	err := json.Unmarshal([]byte(s), &g)
+	return g, err
+}

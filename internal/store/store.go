@@ -39,6 +39,9 @@ type dialect interface {
 	// functions.
 	greatest() string
 	least() string
+	// forUpdate is the clause that locks the rows a SELECT reads until
+	// the transaction ends; SQLite needs none, its writes are serial.
+	forUpdate() string
 	// insertCalls inserts calls, with the parallel incident fingerprints
 	// fps, inside tx.
 	insertCalls(ctx context.Context, tx *sql.Tx, calls []*call.Call, fps []string) error

@@ -409,7 +409,7 @@ func (t *Transport) attempt(req *http.Request, header http.Header, o *Outcome, b
 			done(countsAgainst(class))
 			return nil, true, t.failed(o, class, "read response", err)
 		}
-		r.Body, r.Truncated = decoded(resp.Header.Get("Content-Encoding"), b, t.inspect), truncated
+		r.Body, r.Truncated = Decoded(resp.Header.Get("Content-Encoding"), b, t.inspect), truncated
 		o.Body = r.Body
 	}
 	o.Verdict = t.dialect.Classify(&r)
@@ -504,10 +504,10 @@ type prefixed struct {
 	io.Closer
 }
 
-// decoded returns the body as the dialect should see it: gzip and deflate
+// Decoded returns the body as the dialect should see it: gzip and deflate
 // bodies are decompressed (up to limit bytes); other encodings are returned
 // as they are and classified by status.
-func decoded(encoding string, body []byte, limit int64) []byte {
+func Decoded(encoding string, body []byte, limit int64) []byte {
 	var r io.ReadCloser
 	switch strings.ToLower(strings.TrimSpace(encoding)) {
 	case "", "identity":

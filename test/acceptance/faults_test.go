@@ -27,6 +27,12 @@ upstreams:
   - {name: salesforce, url: "`+crmSrv.URL+`/salesforce", dialect: salesforce, timeout: 1s, retry: {attempts: 1}}
   - {name: hubspot, url: "`+crmSrv.URL+`/hubspot", dialect: hubspot, timeout: 1s, retry: {attempts: 1}}
   - {name: odoo, url: "`+crmSrv.URL+`/odoo", dialect: odoo, timeout: 1s, retry: {attempts: 1}}
+  - name: suitecrm
+    url: "`+crmSrv.URL+`/suitecrm"
+    dialect: suitecrm
+    timeout: 1s
+    retry: {attempts: 1}
+    contract: {spec: testdata/suitecrm-records.yaml, base: /Api/V8, requests: "off", responses: report}
 `)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	seen := map[string]bool{}
@@ -41,6 +47,11 @@ upstreams:
 					t.Fatalf("no sample request of %s accepts a %s fault", d, kind)
 				}
 				want := kind.Class()
+				if kind == democrm.Drift {
+					// Drift is a successful answer whose structure changed:
+					// the call is ok, its record holds the version findings.
+					want = "ok"
+				}
 				if (kind == democrm.Partial) != (partial == "true") {
 					t.Errorf("Crmguard-Partial = %q for a %s fault", partial, kind)
 				}
@@ -50,7 +61,10 @@ upstreams:
 					t.Errorf("Crmguard-Class = %q; want %q", header, want)
 				}
 				in.sync(t)
-				var c struct{ Class, Upstream string }
+				var c struct {
+					Class, Upstream string
+					Guard           struct{ Findings []struct{ Class string } }
+				}
 				if code := in.api(t, "GET", "/api/v1/calls/"+id, &c); code != 200 {
 					t.Fatalf("call %s: status %d", id, code)
 				}
@@ -58,6 +72,12 @@ upstreams:
 					t.Errorf("stored call: class %q upstream %q; want %q %q", c.Class, c.Upstream, want, d)
 				}
 				seen[want] = true
+				if kind == democrm.Drift {
+					if len(c.Guard.Findings) == 0 || c.Guard.Findings[0].Class != "version" {
+						t.Errorf("drifted answer: findings %+v, want version findings", c.Guard.Findings)
+					}
+					seen["version"] = true
+				}
 			})
 		}
 	}

@@ -43,6 +43,14 @@ func testCallRoundTrip(t *testing.T, db *store.DB) {
 				},
 				RequestSample:  "PATCH /x HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"Name\":\"…\"}",
 				ResponseSample: "HTTP/1.1 400 Bad Request\r\n\r\n[{\"errorCode\":\"STRING_TOO_LONG\"}]",
+				Guard: call.Guard{
+					VersionState: "deprecated",
+					Changes:      []call.Change{{Pointer: "/Birthdate", Rule: "date", From: "3 Apr 1990", To: "1990-04-03"}},
+					Findings: []call.Finding{{
+						Class: fault.DataFormat, In: "body", Pointer: "/Name", Rule: "maxLength",
+						Sent: "Adelaide", Expected: "at most 5", Message: "/Name: maxLength: got 8, want 5.",
+					}},
+				},
 			},
 			fp: "0123456789abcdef",
 		},

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Purge", testPurge},
 		{"PurgeMany", testPurgeMany},
 		{"ConcurrentWriteBatch", testConcurrentWriteBatch},
+		{"Shapes", testShapes},
 		{"Outbox", func(t *testing.T, _ *store.DB) { testOutbox(t, open) }},
 	}
 	for _, tc := range tests {
