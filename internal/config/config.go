@@ -213,7 +213,7 @@ type NormalizeRule struct {
 }
 
 // Versions is the API version policy of an upstream. crmguard knows the
-// lifecycles its dialects' vendors announced (see docs/versions.md); calls
+// lifecycles its dialects' vendors announced (see docs/guard.md); calls
 // on a deprecated or retired version get Warning, Deprecation and Sunset
 // response headers and are counted in
 // crmguard_deprecated_calls_total{upstream,client,version,state}.
