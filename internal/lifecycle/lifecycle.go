@@ -61,32 +61,6 @@ type Entry struct {
 	Source string
 }
 
-// Matches reports whether the entry covers a call with this path version
-// and path.
-func (e *Entry) Matches(version, path string) bool {
-	if e.Path != "" {
-		return path == e.Path || strings.HasPrefix(path, strings.TrimSuffix(e.Path, "/")+"/")
-	}
-	if version == "" || (e.From == "" && e.To == "") {
-		return false
-	}
-	v, ok := parseVersion(version)
-	if !ok {
-		return false
-	}
-	if e.From != "" {
-		if from, ok := parseVersion(e.From); !ok || compare(v, from) < 0 {
-			return false
-		}
-	}
-	if e.To != "" {
-		if to, ok := parseVersion(e.To); !ok || compare(v, to) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // State returns where the entry stands at now.
 func (e *Entry) State(now time.Time) State {
 	if !e.Retires.IsZero() && !now.Before(e.Retires) {
@@ -131,36 +105,63 @@ type Verdict struct {
 
 // Policy answers for one upstream.
 type Policy struct {
-	entries []Entry
+	rules []rule
+}
+
+// rule is an entry with its version bounds parsed once, since every call
+// is checked against every entry.
+type rule struct {
+	Entry
+	from, to []int // nil for an open end
 }
 
 // New returns the policy for an upstream of the given dialect: the
 // configured entries first, so an operator's date overrides a built-in
-// one, then the built-in entries for the dialect.
+// one, then the built-in entries for the dialect. Entries are expected to
+// be valid (Entry.Validate); a bound that does not parse is an open end.
 func New(dialect string, configured []Entry) *Policy {
-	p := &Policy{entries: append([]Entry(nil), configured...)}
+	p := &Policy{}
+	add := func(e Entry) {
+		r := rule{Entry: e}
+		r.from, _ = parseVersion(e.From)
+		r.to, _ = parseVersion(e.To)
+		p.rules = append(p.rules, r)
+	}
+	for _, e := range configured {
+		add(e)
+	}
 	for _, e := range Builtin() {
 		if e.Dialect == dialect {
-			p.entries = append(p.entries, e)
+			add(e)
 		}
 	}
 	return p
 }
 
+// matches reports whether the rule covers a call with path version v
+// (nil when the call names none) and path.
+func (r *rule) matches(v []int, path string) bool {
+	if r.Path != "" {
+		return path == r.Path || strings.HasPrefix(path, strings.TrimSuffix(r.Path, "/")+"/")
+	}
+	if v == nil || (r.from == nil && r.to == nil) {
+		return false
+	}
+	return (r.from == nil || compare(v, r.from) >= 0) && (r.to == nil || compare(v, r.to) <= 0)
+}
+
 // Check returns the lifecycle state of a call with this path version and
 // path below the upstream at now.
 func (p *Policy) Check(version, path string, now time.Time) Verdict {
-	for i := range p.entries {
-		e := &p.entries[i]
-		if e.Matches(version, path) {
-			return Verdict{State: e.State(now), Entry: e}
+	v, _ := parseVersion(version)
+	for i := range p.rules {
+		r := &p.rules[i]
+		if r.matches(v, path) {
+			return Verdict{State: r.State(now), Entry: &r.Entry}
 		}
 	}
 	return Verdict{}
 }
-
-// Empty reports whether the policy knows no entries at all.
-func (p *Policy) Empty() bool { return len(p.entries) == 0 }
 
 // Warning is the text of the warning crmguard adds to calls on a
 // deprecated or retired version.
