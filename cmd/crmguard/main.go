@@ -34,6 +34,13 @@ Usage:
   crmguard contract check|diff|learn
                                    check a CRM's OpenAPI contract, compare two versions,
                                    or draft one from recorded traffic
+  crmguard alerts list|show|history|ack|silence|silences|expire|notifications
+                                   see and handle alerts through the admin API
+  crmguard rules prometheus --config FILE
+                                   write the alert rules as a Prometheus rule file
+  crmguard check --metric M [-w RANGE] [-c RANGE]
+                                   a Nagios/Icinga plugin over the admin API
+  crmguard zabbix template|send    write a Zabbix template, or push figures once
   crmguard version                 print the version
 
 Run 'crmguard COMMAND --help' for a command's options.
@@ -53,6 +60,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "check" {
+		// A monitoring plugin's exit code is its status (0 OK … 3
+		// UNKNOWN), not crmguard's success or failure.
+		return checkCmd(ctx, args, os.Getenv, stdout, stderr)
+	}
 	var err error
 	switch cmd {
 	case "serve":
@@ -65,6 +77,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = queueCmd(ctx, args, os.Getenv, stdout, stderr)
 	case "contract":
 		err = contractCmd(ctx, args, os.Getenv, stdout, stderr)
+	case "alerts":
+		err = alertsCmd(ctx, args, os.Getenv, stdout, stderr)
+	case "rules":
+		err = rulesCmd(args, stdout, stderr)
+	case "zabbix":
+		err = zabbixCmd(ctx, args, os.Getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmguard", version)
 	case "help", "-h", "--help":

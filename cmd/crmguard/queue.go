@@ -233,6 +233,9 @@ func (c *adminClient) call(ctx context.Context, method, path string, in, out any
 		}
 		return &apiError{Status: resp.StatusCode, Detail: p.Detail}
 	}
+	if resp.StatusCode == http.StatusNoContent || out == nil {
+		return nil
+	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return notAPI
 	}

@@ -1,5 +1,5 @@
 // Package admin serves crmguard's admin listener: the JSON API over stored
-// calls, incidents, statistics and the write queue (bearer token
+// calls, incidents, statistics, the write queue and alerts (bearer token
 // required), Prometheus metrics, and the health and readiness probes.
 package admin
 
@@ -60,6 +60,9 @@ type Options struct {
 	// Shapes returns the learned shapes of an upstream's operations for
 	// /api/v1/shapes; nil makes that endpoint answer 404.
 	Shapes func(ctx context.Context, upstream string) ([]*shape.Operation, error)
+	// Alerts serves /api/v1/alerts, /api/v1/silences and
+	// /api/v1/notifications; nil makes them answer 404.
+	Alerts Alerts
 	// Ready reports whether crmguard can serve: nil when it can.
 	Ready func(ctx context.Context) error
 	// Upstreams reports each upstream's endpoints and their circuit
@@ -117,6 +120,14 @@ func New(opts Options) *Server {
 	api("POST /api/v1/queue/replay", s.withQueue(s.replayEntries))
 	api("POST /api/v1/queue/{id}/drop", s.withQueue(s.dropEntry))
 	api("GET /api/v1/shapes", s.shapes)
+	api("GET /api/v1/alerts", s.withAlerts(s.listAlerts))
+	api("GET /api/v1/alerts/history", s.withAlerts(s.alertHistory))
+	api("GET /api/v1/alerts/{id}", s.withAlerts(s.getAlert))
+	api("POST /api/v1/alerts/{id}/ack", s.withAlerts(s.ackAlert))
+	api("GET /api/v1/silences", s.withAlerts(s.listSilences))
+	api("POST /api/v1/silences", s.withAlerts(s.createSilence))
+	api("DELETE /api/v1/silences/{id}", s.withAlerts(s.expireSilence))
+	api("GET /api/v1/notifications", s.withAlerts(s.notifications))
 	api("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see docs/admin-api.md")
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/crmguard/crmguard/internal/call"
 	"github.com/crmguard/crmguard/internal/config"
 	"github.com/crmguard/crmguard/internal/credential"
+	"github.com/crmguard/crmguard/internal/ecslog"
 	"github.com/crmguard/crmguard/internal/gateway"
 	"github.com/crmguard/crmguard/internal/janitor"
 	"github.com/crmguard/crmguard/internal/outbox"
@@ -53,6 +54,8 @@ type App struct {
 	Gateway  *gateway.Gateway
 	janitor  *janitor.Janitor
 	registry *prometheus.Registry
+	alerting *alerting
+	ecs      *ecslog.Writer // nil without integrations.ecs_log
 
 	transports []namedTransport
 	shapes     shapeBooks
@@ -102,8 +105,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 	}
 	a.push(a.Store.Close)
 
+	var batches recorder.Writer = a.Store
+	if l := cfg.Integrations.ECSLog; l.Path != "" {
+		if a.ecs, err = ecslog.Open(ecslog.Options{Path: l.Path, MaxSize: int64(l.MaxSize), MaxFiles: l.MaxFiles}); err != nil {
+			return nil, fmt.Errorf("integrations.ecs_log: %w", err)
+		}
+		a.push(a.ecs.Close)
+		batches = ecsBatches{Writer: a.Store, a: a}
+	}
 	rec := cfg.Recording
-	a.Recorder = recorder.New(a.Store, recorder.Options{
+	a.Recorder = recorder.New(batches, recorder.Options{
 		Buffer:         rec.Buffer,
 		Batch:          rec.Batch,
 		FlushInterval:  time.Duration(rec.FlushInterval),
@@ -139,6 +150,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		Sealer:      sealer,
 	})
 	a.startQueue(sealer)
+	if a.alerting, err = a.newAlerting(opts.Getenv); err != nil {
+		return nil, err
+	}
 	adminHandler := admin.New(admin.Options{
 		Token:     token,
 		Store:     a.Store,
@@ -147,6 +161,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		Upstreams: a.upstreamStatus,
 		Queue:     a.Store,
 		Shapes:    a.learnedShapes,
+		Alerts:    a.alertsAPI(),
 		Logger:    a.log.With("component", "admin"),
 	})
 
@@ -303,6 +318,15 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- fmt.Errorf("%s server: %w", name, err)
 		}
 	}
+	notifyCtx, stopNotify := context.WithCancel(bg)
+	notifyDone := make(chan struct{})
+	go func() { defer close(notifyDone); a.alerting.dispatcher.Run(notifyCtx) }()
+	alertCtx, stopAlerts := context.WithCancel(bg)
+	alertsDone := make(chan struct{})
+	go func() { defer close(alertsDone); a.alerting.engine.Run(alertCtx) }()
+	if a.cfg.Integrations.Zabbix.Server != "" {
+		wg.Go(func() { a.pushZabbix(alertCtx) })
+	}
 	queueCtx, stopQueue := context.WithCancel(bg)
 	queueDone := make(chan struct{})
 	go func() { defer close(queueDone); a.runQueue(queueCtx) }()
@@ -327,6 +351,12 @@ func (a *App) Run(ctx context.Context) error {
 	// lease) and record them before the recorder stops.
 	stopQueue()
 	<-queueDone
+	// The engine stops first, so that the dispatcher delivers every
+	// message it produced before crmguard exits.
+	stopAlerts()
+	<-alertsDone
+	stopNotify()
+	<-notifyDone
 	stopBG() // the recorder drains and flushes on cancel
 	<-recDone
 	wg.Wait()

@@ -49,6 +49,272 @@ type Config struct {
 	// Upstreams are the CRM APIs crmguard stands in front of. At least one
 	// is required.
 	Upstreams []Upstream `yaml:"upstreams"`
+
+	// Alerts are the alert rules evaluated on the call rollups and live
+	// state, and the maintenance windows that silence them. See
+	// docs/alerting.md.
+	Alerts Alerts `yaml:"alerts"`
+
+	// Notifiers are where alert notifications go: webhook, slack, email
+	// or alertmanager.
+	Notifiers []Notifier `yaml:"notifiers,omitempty"`
+
+	// Integrations push crmguard's figures and events to monitoring
+	// tools: a Zabbix server, and an ECS log file for the ELK stack.
+	Integrations Integrations `yaml:"integrations"`
+}
+
+// Alerts configures alert evaluation.
+type Alerts struct {
+	// EvaluateEvery is how often the rules are evaluated, by one replica
+	// at a time. Default 15s.
+	EvaluateEvery Duration `yaml:"evaluate_every"`
+
+	// RepeatInterval is how often a firing, unacknowledged alert group
+	// is notified again, for rules that set none. Default 4h.
+	RepeatInterval Duration `yaml:"repeat_interval"`
+
+	// KeepResolved is how long resolved alerts stay listed in the admin
+	// API; the history keeps them as long as the store does. Default 24h.
+	KeepResolved Duration `yaml:"keep_resolved"`
+
+	// Rules are the alert rules.
+	Rules []AlertRule `yaml:"rules,omitempty"`
+
+	// Maintenance lists windows during which matching alerts are
+	// evaluated and recorded but not notified.
+	Maintenance []Maintenance `yaml:"maintenance,omitempty"`
+}
+
+// AlertRule is one alert rule.
+type AlertRule struct {
+	// Name identifies the rule and is the alerts' alertname label: 1 to
+	// 63 letters, digits, '.', '-' or '_'; unique. Required.
+	Name string `yaml:"name"`
+
+	// When is the condition. Required.
+	When AlertCondition `yaml:"when"`
+
+	// For is how long the condition must hold before the alert fires;
+	// until then it is pending. Zero, the default, fires at once.
+	For Duration `yaml:"for"`
+
+	// Severity is critical, warning or info. Default warning.
+	Severity string `yaml:"severity"`
+
+	// Labels are added to the rule's alerts, for routing in Alertmanager
+	// and for silences (for example team: crm).
+	Labels map[string]string `yaml:"labels,omitempty"`
+
+	// Summary replaces the one-line summary crmguard writes for the
+	// rule's alerts: a Go template over .Rule, .Labels and .Value, such
+	// as "{{.Labels.upstream}} refuses our credentials".
+	Summary string `yaml:"summary"`
+
+	// GroupBy lists labels (upstream, class…) whose values split the
+	// rule's alerts into separate notifications; empty sends all the
+	// rule's alerts together.
+	GroupBy []string `yaml:"group_by,omitempty"`
+
+	// RepeatInterval overrides alerts.repeat_interval for this rule.
+	RepeatInterval Duration `yaml:"repeat_interval"`
+
+	// Notify names the notifiers of this rule; empty means every
+	// notifier.
+	Notify []string `yaml:"notify,omitempty"`
+
+	// SendResolved sends a notification when the rule's alerts resolve.
+	// Default true.
+	SendResolved *bool `yaml:"send_resolved"`
+}
+
+// AlertCondition says when a rule's alerts are active: one of a class's
+// share (rate_over) or count (count_over) of calls, a latency statistic
+// (latency with over), breaker open, queue depth|oldest_age|dead, quota
+// remaining, or incident new|regressed|open. Thresholds are written as
+// the condition measures: a share (0.05 or "5%"), a duration (3s) or a
+// number.
+type AlertCondition struct {
+	// Upstream is the upstream's name, or "*" for each upstream
+	// separately. Default * (each upstream).
+	Upstream string `yaml:"upstream"`
+
+	// Class is a failure class, or failed for every failed class; with
+	// rate_over, count_over or incident.
+	Class string `yaml:"class"`
+
+	// RateOver is the window of a share condition: the class's share of
+	// the upstream's calls over it.
+	RateOver Duration `yaml:"rate_over"`
+
+	// CountOver is the window of a count condition: the number of the
+	// class's calls over it.
+	CountOver Duration `yaml:"count_over"`
+
+	// MinCalls is the fewest calls in a rate_over window for the share
+	// to count, so that one failed call of two does not alert. Default 1.
+	MinCalls int `yaml:"min_calls"`
+
+	// Latency is the statistic of a latency condition: p50, p90, p95,
+	// p99, max or mean.
+	Latency string `yaml:"latency"`
+
+	// Over is the window of a latency condition.
+	Over Duration `yaml:"over"`
+
+	// Breaker is open: active while an endpoint's circuit breaker is
+	// open.
+	Breaker string `yaml:"breaker"`
+
+	// Queue is depth (writes waiting), oldest_age (the oldest one's
+	// wait) or dead (dead letters) of the write queue.
+	Queue string `yaml:"queue"`
+
+	// Quota is remaining: the lowest share left of the upstream's API
+	// quota windows, used with below.
+	Quota string `yaml:"quota"`
+
+	// Incident is new (an open incident that never reopened), regressed
+	// (one that reopened after it was resolved) or open: one alert per
+	// matching open incident, resolved with it.
+	Incident string `yaml:"incident"`
+
+	// Above is the threshold the value must exceed.
+	Above string `yaml:"above"`
+
+	// Below is the threshold the value must fall under (for quota).
+	Below string `yaml:"below"`
+}
+
+// Maintenance is a window during which matching alerts are not notified:
+// once (start and end) or every week (days, from, to).
+type Maintenance struct {
+	// Name shows on the alerts the window silences. Required.
+	Name string `yaml:"name"`
+
+	// Match selects alerts by label (a value may hold * wildcards);
+	// empty selects every alert.
+	Match map[string]string `yaml:"match,omitempty"`
+
+	// Start of a one-off window, RFC 3339 (2026-12-24T18:00:00+01:00).
+	Start string `yaml:"start"`
+
+	// End of a one-off window, RFC 3339.
+	End string `yaml:"end"`
+
+	// Days of a weekly window: mon, tue, wed, thu, fri, sat, sun.
+	Days []string `yaml:"days,omitempty"`
+
+	// From is the time of day a weekly window opens, such as 22:00.
+	From string `yaml:"from"`
+
+	// To is the time of day it closes; earlier than from crosses
+	// midnight.
+	To string `yaml:"to"`
+
+	// Timezone of a weekly window, an IANA name. Default UTC.
+	Timezone string `yaml:"timezone"`
+}
+
+// Notifier is one destination of alert notifications. Secrets (webhook
+// URLs with tokens, passwords) are read from environment variables
+// named here, never written in the file.
+type Notifier struct {
+	// Name identifies the notifier in rules' notify lists and in the
+	// notification log; unique. Required.
+	Name string `yaml:"name"`
+
+	// Type is webhook (JSON, optionally templated), slack (a
+	// Slack-compatible incoming webhook), email (SMTP) or alertmanager
+	// (Alertmanager's API v2). Required.
+	Type string `yaml:"type"`
+
+	// URL is the webhook's or Slack webhook's URL, or the Alertmanager's
+	// base URL (http://127.0.0.1:9093).
+	URL string `yaml:"url"`
+
+	// URLEnv names an environment variable holding the URL instead, for
+	// URLs that carry a secret (Slack's do).
+	URLEnv string `yaml:"url_env"`
+
+	// Headers are sent with every webhook request.
+	Headers map[string]string `yaml:"headers,omitempty"`
+
+	// Template is a Go text/template for the webhook's body over the
+	// notification (.Kind, .Status, .Summary, .Alerts…); empty sends the
+	// notification as JSON.
+	Template string `yaml:"template"`
+
+	// Channel overrides the Slack webhook's channel.
+	Channel string `yaml:"channel"`
+
+	// SMTP is the mail server as host:port, for type email.
+	SMTP string `yaml:"smtp"`
+
+	// From is the sender's address, for type email.
+	From string `yaml:"from"`
+
+	// To are the recipients, for type email.
+	To []string `yaml:"to,omitempty"`
+
+	// Username authenticates to the mail server (AUTH PLAIN, only over
+	// TLS); empty sends without authentication.
+	Username string `yaml:"username"`
+
+	// PasswordEnv names the environment variable holding the mail
+	// password.
+	PasswordEnv string `yaml:"password_env"`
+
+	// StartTLS is required, opportunistic or none. Default required.
+	StartTLS string `yaml:"starttls"`
+
+	// CAFile is a PEM file of certificate authorities to trust for the
+	// mail server, besides the system's.
+	CAFile string `yaml:"ca_file"`
+
+	// Resend is how often firing alerts are sent again to Alertmanager
+	// to keep them active there. Default 1m.
+	Resend Duration `yaml:"resend"`
+
+	// Timeout bounds one delivery attempt. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Integrations push figures and events to monitoring tools.
+type Integrations struct {
+	// Zabbix pushes key figures to a Zabbix server or proxy with the
+	// sender protocol.
+	Zabbix Zabbix `yaml:"zabbix"`
+
+	// ECSLog writes every call and event as ECS JSON lines for Filebeat.
+	ECSLog ECSLog `yaml:"ecs_log"`
+}
+
+// Zabbix configures the Zabbix sender; empty server turns it off.
+type Zabbix struct {
+	// Server is the Zabbix server or proxy's trapper address, host:port
+	// (port 10051).
+	Server string `yaml:"server"`
+
+	// Host is the host name the items belong to in Zabbix, as
+	// configured there. Required with server.
+	Host string `yaml:"host"`
+
+	// Every is how often the figures are pushed. Default 1m.
+	Every Duration `yaml:"every"`
+}
+
+// ECSLog configures the ECS NDJSON log; empty path turns it off.
+type ECSLog struct {
+	// Path is the log file; rotated files are path.1, path.2…
+	Path string `yaml:"path"`
+
+	// MaxSize rotates the file before it would grow past this size.
+	// Default 100MiB.
+	MaxSize ByteSize `yaml:"max_size"`
+
+	// MaxFiles is how many rotated files are kept. Default 5.
+	MaxFiles int `yaml:"max_files"`
 }
 
 // Admin configures the admin listener.

@@ -128,6 +128,27 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeScalar(n, use, v, path)
 	case isNull(n):
 		// An empty value keeps the default, like a missing key.
+	case t == reflect.TypeFor[map[string]string]():
+		if n.Kind != yaml.MappingNode {
+			d.badValue(use, path, "expected a mapping of names to text, found %s", describeNode(n))
+			return
+		}
+		m := make(map[string]string, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+				d.badValue(k, path, "expected a name as the key, found %s", describeNode(k))
+				continue
+			}
+			if _, dup := m[k.Value]; dup {
+				d.badValue(k, path, "duplicate key %q", k.Value)
+				continue
+			}
+			var val string
+			d.decodeValue(n.Content[i+1], reflect.ValueOf(&val).Elem(), path+"."+k.Value)
+			m[k.Value] = val
+		}
+		v.Set(reflect.ValueOf(m))
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			d.badValue(use, path, "expected %s, found %s", describeType(t), describeNode(n))

@@ -47,6 +47,16 @@ const (
 	defaultContractMode   = "report"
 	defaultContractBody   = 1 * MiB
 	defaultVersionPolicy  = "warn"
+	defaultEvaluateEvery  = Duration(15 * time.Second)
+	defaultRepeatInterval = Duration(4 * time.Hour)
+	defaultKeepResolved   = Duration(24 * time.Hour)
+	defaultStartTLS       = "required"
+	defaultResend         = Duration(time.Minute)
+	defaultNotifyTimeout  = Duration(10 * time.Second)
+	defaultZabbixEvery    = Duration(time.Minute)
+	defaultECSLogSize     = 100 * MiB
+	minECSLogSize         = 64 * KiB
+	defaultECSLogFiles    = 5
 )
 
 // ApplyDefaults sets every field that holds its zero value (and
@@ -90,6 +100,22 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Upstreams {
 		c.Upstreams[i].applyDefaults()
 	}
+	al := &c.Alerts
+	setZero(&al.EvaluateEvery, defaultEvaluateEvery)
+	setZero(&al.RepeatInterval, defaultRepeatInterval)
+	setZero(&al.KeepResolved, defaultKeepResolved)
+	for i := range al.Rules {
+		al.Rules[i].applyDefaults()
+	}
+	for i := range al.Maintenance {
+		al.Maintenance[i].applyDefaults()
+	}
+	for i := range c.Notifiers {
+		c.Notifiers[i].applyDefaults()
+	}
+	setZero(&c.Integrations.Zabbix.Every, defaultZabbixEvery)
+	setZero(&c.Integrations.ECSLog.MaxSize, defaultECSLogSize)
+	setZero(&c.Integrations.ECSLog.MaxFiles, defaultECSLogFiles)
 }
 
 // applyDefaults sets the upstream's zero fields to their defaults.
@@ -128,4 +154,24 @@ func setZero[T comparable](p *T, v T) {
 	if *p == zero {
 		*p = v
 	}
+}
+
+// applyDefaults sets the rule's zero fields to their defaults.
+func (r *AlertRule) applyDefaults() {
+	setZero(&r.When.MinCalls, 1)
+	setZero(&r.When.Upstream, "*")
+	setZero(&r.Severity, "warning")
+	if r.SendResolved == nil {
+		r.SendResolved = new(true)
+	}
+}
+
+// applyDefaults sets the window's zero fields to their defaults.
+func (m *Maintenance) applyDefaults() { setZero(&m.Timezone, "UTC") }
+
+// applyDefaults sets the notifier's zero fields to their defaults.
+func (n *Notifier) applyDefaults() {
+	setZero(&n.StartTLS, defaultStartTLS)
+	setZero(&n.Resend, defaultResend)
+	setZero(&n.Timeout, defaultNotifyTimeout)
 }

@@ -112,7 +112,9 @@ func TestDoc_everyKey(t *testing.T) {
 // is the value New gives it.
 func TestDoc_defaults(t *testing.T) {
 	re := regexp.MustCompile(`\bDefault (\S+)`)
-	c := New(Upstream{})
+	// One element in each list, so every list's fields have a value.
+	c := &Config{Upstreams: []Upstream{{}}, Notifiers: []Notifier{{}}, Alerts: Alerts{Rules: []AlertRule{{}}, Maintenance: []Maintenance{{}}}}
+	c.ApplyDefaults()
 	n := 0
 	for _, k := range schemaKeys(t) {
 		m := re.FindStringSubmatch(k.doc)

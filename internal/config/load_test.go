@@ -105,6 +105,40 @@ var validFixtures = []struct {
 				Credentials: Credentials{Kind: "api_key", KeyEnv: "HUBSPOT_KEY", Header: "Authorization", Prefix: "Bearer "},
 			}),
 		},
+		Alerts: Alerts{
+			EvaluateEvery: Duration(30 * time.Second), RepeatInterval: Duration(2 * time.Hour), KeepResolved: Duration(12 * time.Hour),
+			Rules: []AlertRule{
+				{
+					Name: "sf-auth-failures", When: AlertCondition{Upstream: "sf", Class: "auth", RateOver: Duration(5 * time.Minute), MinCalls: 10, Above: "0.05"},
+					For: Duration(2 * time.Minute), Severity: "critical", Labels: map[string]string{"team": "crm"},
+					Summary: "{{.Labels.upstream}} refuses our credentials", GroupBy: []string{"upstream"},
+					RepeatInterval: Duration(time.Hour), Notify: []string{"ops", "chat"}, SendResolved: ptr(false),
+				},
+				{Name: "crm-slow", When: AlertCondition{Upstream: "*", Latency: "p95", Over: Duration(5 * time.Minute), Above: "3s", MinCalls: 1}, Severity: "warning", SendResolved: ptr(true)},
+				{Name: "queue-backlog", When: AlertCondition{Upstream: "*", Queue: "oldest_age", Above: "10m", MinCalls: 1}, Severity: "warning", SendResolved: ptr(true)},
+				{Name: "breaker", When: AlertCondition{Upstream: "hubspot-eu", Breaker: "open", MinCalls: 1}, Severity: "warning", SendResolved: ptr(true)},
+				{Name: "quota-low", When: AlertCondition{Upstream: "*", Quota: "remaining", Below: "10%", MinCalls: 1}, Severity: "warning", SendResolved: ptr(true)},
+				{Name: "new-incident", When: AlertCondition{Upstream: "*", Incident: "new", Class: "failed", MinCalls: 1}, Severity: "warning", SendResolved: ptr(true)},
+				{Name: "many-timeouts", When: AlertCondition{Upstream: "*", Class: "timeout", CountOver: Duration(10 * time.Minute), Above: "100", MinCalls: 1}, Severity: "warning", SendResolved: ptr(true)},
+			},
+			Maintenance: []Maintenance{
+				{Name: "sf-release", Match: map[string]string{"upstream": "sf"}, Start: "2026-12-12T20:00:00Z", End: "2026-12-13T04:00:00Z", Timezone: "UTC"},
+				{Name: "weekend-batch", Match: map[string]string{"alertname": "crm-slow"}, Days: []string{"sat", "sun"}, From: "22:00", To: "02:00", Timezone: "Europe/Berlin"},
+			},
+		},
+		Notifiers: []Notifier{
+			{Name: "ops", Type: "webhook", URL: "https://hooks.example.com/crmguard", Headers: map[string]string{"X-Team": "crm"},
+				Template: `{"text": {{json .Summary}}}`, Timeout: Duration(5 * time.Second), StartTLS: "required", Resend: Duration(time.Minute)},
+			{Name: "chat", Type: "slack", URLEnv: "SLACK_WEBHOOK_URL", Channel: "#crm-alerts", StartTLS: "required", Resend: Duration(time.Minute), Timeout: Duration(10 * time.Second)},
+			{Name: "mail", Type: "email", SMTP: "smtp.example.com:587", From: "crmguard@example.com", To: []string{"oncall@example.com"},
+				Username: "crmguard", PasswordEnv: "SMTP_PASSWORD", StartTLS: "opportunistic", CAFile: "/etc/crmguard/smtp-ca.pem",
+				Resend: Duration(time.Minute), Timeout: Duration(10 * time.Second)},
+			{Name: "am", Type: "alertmanager", URL: "http://127.0.0.1:9093", Resend: Duration(30 * time.Second), StartTLS: "required", Timeout: Duration(10 * time.Second)},
+		},
+		Integrations: Integrations{
+			Zabbix: Zabbix{Server: "127.0.0.1:10051", Host: "crmguard-prod", Every: Duration(30 * time.Second)},
+			ECSLog: ECSLog{Path: "/var/log/crmguard/ecs.ndjson", MaxSize: 50 * MiB, MaxFiles: 3},
+		},
 	}},
 	{"env", defaultsWith(func(c *Config) {
 		c.Listen = "127.0.0.1:9090"
@@ -127,7 +161,7 @@ var invalidFixtures = []struct {
 	want []string
 }{
 	{"unknown_key", []string{
-		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, queue, upstreams)`,
+		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, queue, upstreams, alerts, notifiers, integrations)`,
 	}},
 	{"unknown_nested_key", []string{
 		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials, contract, normalize, versions)`,
@@ -135,7 +169,7 @@ var invalidFixtures = []struct {
 		`unknown_nested_key.yaml:10:3: recording: unknown key "sample-bytes" (did you mean "sample_bytes"?;`,
 	}},
 	{"misplaced_key", []string{
-		`misplaced_key.yaml:1:1: unknown key "timeout" (timeout is valid only as upstreams[].timeout; known keys: listen,`,
+		`misplaced_key.yaml:1:1: unknown key "timeout" (timeout is valid only as upstreams[].timeout or notifiers[].timeout; known keys: listen,`,
 		`misplaced_key.yaml:5:5: upstreams[0]: unknown key "listen" (listen is valid only as listen or admin.listen; known keys: name,`,
 	}},
 	{"bad_duration", []string{

@@ -116,6 +116,7 @@ func (c *Config) problems() []*Error {
 			names[u.Name] = i
 		}
 	}
+	v.alerts(c)
 	return v.errs
 }
 

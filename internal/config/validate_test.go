@@ -89,6 +89,41 @@ func TestValidate(t *testing.T) {
 			"queue.max_backoff: must be greater than 0",
 			"queue.keep: must be greater than 0",
 			"upstreams: no upstreams configured",
+			"alerts.evaluate_every: must be greater than 0",
+			"alerts.repeat_interval: must be greater than 0",
+			"alerts.keep_resolved: must be greater than 0",
+		}},
+		{"alert problems", func(c *Config) {
+			c.Notifiers = []Notifier{
+				{Name: "ops", Type: "webhook", Timeout: Duration(time.Second)},
+				{Name: "ops", Type: "pager", Timeout: Duration(time.Second)},
+				{Name: "mail", Type: "email", SMTP: "smtp.example.com", StartTLS: "always", Username: "u", Timeout: Duration(time.Second)},
+			}
+			c.Alerts.Rules = []AlertRule{
+				{Name: "a", When: AlertCondition{Upstream: "sf", Class: "auth", RateOver: Duration(time.Minute), Above: "5"}, Severity: "warning"},
+				{Name: "b", When: AlertCondition{Upstream: "hs", Latency: "p95", Over: Duration(time.Minute), Above: "3s"}, Severity: "page", Notify: []string{"pager"}},
+				{Name: "a", When: AlertCondition{Upstream: "*", Queue: "depth", Breaker: "open", Above: "10"}, Severity: "info"},
+			}
+			c.Alerts.Maintenance = []Maintenance{{Name: "w", Days: []string{"someday"}, From: "22:00", To: "23:00"}}
+			c.Integrations.Zabbix.Server = "zabbix"
+		}, []string{
+			`notifiers[0].url: required for type webhook`,
+			`notifiers[1].type: unknown notifier type "pager"`,
+			`notifiers[1].name: duplicate name "ops" (also notifiers[0])`,
+			`notifiers[2].smtp: "smtp.example.com": write the mail server as host:port`,
+			`notifiers[2].from: required for type email`,
+			`notifiers[2].to: required for type email`,
+			`notifiers[2].starttls: unknown starttls mode "always"`,
+			`notifiers[2].password_env: required;`,
+			`alerts.rules[0]: when: threshold "5": a share is from 0 to 1`,
+			`alerts.rules[1]: severity "page": want one of critical, warning, info`,
+			`alerts.rules[1].when.upstream: no upstream is named "hs"`,
+			`alerts.rules[1].notify: no notifier is named "pager"`,
+			`alerts.rules[2]: when: breaker and queue are separate conditions`,
+			`alerts.rules[2].name: duplicate rule name "a" (also alerts.rules[0])`,
+			`alerts.maintenance[0]: days: "someday" is not mon`,
+			`integrations.zabbix.server: invalid address "zabbix"`,
+			`integrations.zabbix.host: required with server`,
 		}},
 		{"upstream problems", func(c *Config) {
 			c.Upstreams = append(c.Upstreams,

@@ -119,6 +119,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 	cfg.Recording.FlushInterval = config.Duration(200 * time.Millisecond)
 	cfg.Recording.RollupInterval = config.Duration(time.Second)
+	cfg.Alerts.EvaluateEvery = config.Duration(time.Second)
+	cfg.Alerts.Rules = demoRules()
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
@@ -163,6 +165,25 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	return nil
+}
+
+// demoRules are alert rules the sample CRM's fault phases set off, so
+// the demo shows alerts firing and resolving (docs/alerting.md).
+func demoRules() []config.AlertRule {
+	rule := func(name, severity string, forDur time.Duration, when config.AlertCondition) config.AlertRule {
+		r := config.AlertRule{Name: name, Severity: severity, For: config.Duration(forDur), When: when}
+		r.When.Upstream = "*"
+		r.SendResolved = new(true)
+		if r.When.RateOver > 0 {
+			r.When.MinCalls = 10
+		}
+		return r
+	}
+	return []config.AlertRule{
+		rule("crm-failing", "critical", 5*time.Second, config.AlertCondition{Class: "failed", RateOver: config.Duration(time.Minute), Above: "40%"}),
+		rule("auth-failures", "warning", 0, config.AlertCondition{Class: "auth", RateOver: config.Duration(time.Minute), Above: "5%"}),
+		rule("breaker-open", "critical", 0, config.AlertCondition{Breaker: "open"}),
+	}
 }
 
 // serveCRM serves the sample CRM on a free loopback port.

@@ -3,6 +3,9 @@ package demo
 import (
 	"cmp"
 	"context"
+	"maps"
+
+	"github.com/crmguard/crmguard/internal/alert"
 
 	"fmt"
 	"io"
@@ -27,6 +30,7 @@ type records interface {
 	ListIncidents(ctx context.Context, q incident.Query) ([]incident.Incident, error)
 	GetCall(ctx context.Context, id call.ID) (*call.Call, error)
 	QueueStats(ctx context.Context, now time.Time) (outbox.Stats, error)
+	ListAlerts(ctx context.Context, state alert.State) ([]alert.Alert, error)
 }
 
 // view renders what crmguard recorded: on a terminal it redraws once a
@@ -252,8 +256,41 @@ func (v *view) summary(ctx context.Context, t *traffic) {
 	fmt.Fprintln(v.out)
 	v.queueLine(s, t)
 	v.guardLine(s, drifted)
+	v.alertLine(ctx)
 	fmt.Fprintln(v.out)
 	v.incidents(s.incidents, true)
+}
+
+// alertLine tells which alert rules fired during the demo, and on what.
+func (v *view) alertLine(ctx context.Context) {
+	as, err := v.db.ListAlerts(ctx, "")
+	if err != nil {
+		fmt.Fprintf(v.out, "reading the alerts failed: %v\n", err)
+		return
+	}
+	on := map[string][]string{}
+	fired, firing := 0, 0
+	for _, a := range as {
+		if a.FiredAt.IsZero() {
+			continue // pending: it never fired
+		}
+		fired++
+		if a.State == alert.Firing {
+			firing++
+		}
+		on[a.Rule] = append(on[a.Rule], a.Labels["upstream"])
+	}
+	var parts []string
+	for _, r := range slices.Sorted(maps.Keys(on)) {
+		ups := on[r]
+		slices.Sort(ups)
+		parts = append(parts, r+": "+strings.Join(ups, ", "))
+	}
+	fmt.Fprintf(v.out, "alerts: %d fired, %d still firing", fired, firing)
+	if len(parts) > 0 {
+		fmt.Fprintf(v.out, " (%s) — crmguard alerts list", strings.Join(parts, "; "))
+	}
+	fmt.Fprintln(v.out)
 }
 
 // guardLine tells what the contract check made of the answers the sample

@@ -28,6 +28,8 @@ type Gate struct {
 	// enough.
 	low       time.Time
 	lowWindow string
+	// last holds each window's latest reading with a known limit.
+	last map[string]Reading
 }
 
 // DefaultPause is how long a quota with no reset time holds calls back:
@@ -56,7 +58,11 @@ func (g *Gate) SetReserve(share float64) { g.reserve = min(max(share, 0), 1) }
 // background calls back; readings that all show enough left end it.
 // Windows without a known limit cannot be judged and are skipped.
 func (g *Gate) Observe(rs []Reading) {
-	if g.reserve <= 0 || len(rs) == 0 {
+	if len(rs) == 0 {
+		return
+	}
+	g.remember(rs)
+	if g.reserve <= 0 {
 		return
 	}
 	low, window, judged := false, "", false
@@ -126,4 +132,33 @@ func (g *Gate) Exhausted(reset time.Duration, known bool) {
 	if t := g.now().Add(reset); t.After(g.until) {
 		g.until = t
 	}
+}
+
+// remember keeps the readings with a known limit for Lowest.
+func (g *Gate) remember(rs []Reading) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range rs {
+		if r.Limit > 0 {
+			if g.last == nil {
+				g.last = map[string]Reading{}
+			}
+			g.last[r.Window] = r
+		}
+	}
+}
+
+// Lowest returns the smallest share left of any window whose limit the
+// CRM reported, as of its latest reading, and that window's name; ok is
+// false when no reading had a limit.
+func (g *Gate) Lowest() (share float64, window string, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for w, r := range g.last {
+		s := r.Remaining / r.Limit
+		if !ok || s < share || s == share && w < window {
+			share, window, ok = s, w, true
+		}
+	}
+	return share, window, ok
 }

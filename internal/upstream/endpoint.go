@@ -115,3 +115,8 @@ func (t *Transport) onEndpoint(u *url.URL, e *endpoint) *url.URL {
 	}
 	return &out
 }
+
+// QuotaLeft returns the smallest share left of the CRM's quota windows
+// with a known limit, as its latest answers reported, and that window;
+// ok is false when no answer reported a limit.
+func (t *Transport) QuotaLeft() (share float64, window string, ok bool) { return t.gate.Lowest() }

@@ -10,6 +10,7 @@ type Metrics struct {
 	retries         *prometheus.CounterVec
 	budgetExhausted *prometheus.CounterVec
 	quota           *prometheus.GaugeVec
+	quotaLimit      *prometheus.GaugeVec
 }
 
 // NewMetrics creates the series and registers them with r, if r is not nil.
@@ -35,9 +36,13 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 			Name: "crmguard_quota_remaining",
 			Help: "Calls (or, for Dataverse execution-time, milliseconds) left in a CRM's limit window, as its last answer reported.",
 		}, []string{"upstream", "window"}),
+		quotaLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "crmguard_quota_limit",
+			Help: "The size of a CRM's limit window, as its last answer reported, for windows whose limit it reports; crmguard_quota_remaining / crmguard_quota_limit is the share left.",
+		}, []string{"upstream", "window"}),
 	}
 	if r != nil {
-		r.MustRegister(m.breakerState, m.breakerChanges, m.retries, m.budgetExhausted, m.quota)
+		r.MustRegister(m.breakerState, m.breakerChanges, m.retries, m.budgetExhausted, m.quota, m.quotaLimit)
 	}
 	return m
 }

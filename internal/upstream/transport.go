@@ -417,6 +417,9 @@ func (t *Transport) attempt(req *http.Request, header http.Header, o *Outcome, b
 	readings := quota.Read(resp.Header)
 	for _, q := range readings {
 		t.m.quota.WithLabelValues(t.name, q.Window).Set(q.Remaining)
+		if q.Limit > 0 {
+			t.m.quotaLimit.WithLabelValues(t.name, q.Window).Set(q.Limit)
+		}
 	}
 	t.gate.Observe(readings)
 	return resp, true, nil
