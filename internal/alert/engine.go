@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crmguard/crmguard/internal/notify"
+	"github.com/crmguard/crmguard/internal/rollup"
 )
 
 // Options configure an Engine.
@@ -135,6 +136,9 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 			e.m.failures.Inc()
 			return fmt.Errorf("reading rollups: %w", err)
 		}
+		// Each rule finds its window's rows by binary search over the
+		// minutes; Source does not promise their order.
+		slices.SortStableFunc(snap.rows, func(a, b rollup.Row) int { return a.Minute.Compare(b.Minute) })
 	}
 
 	ev := evaluation{now: now, byID: map[string]*entry{}, seen: map[string]bool{}, kept: map[string]bool{}}
@@ -164,6 +168,11 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 		groups[g.Group+"\x00"+g.Notifier] = &g
 	}
 	msgs := e.notifications(&ev, rules, groups)
+	for _, g := range groups {
+		if !slices.Contains(e.o.Notifiers, g.Notifier) {
+			g.Notified = nil // the notifier was removed from the configuration
+		}
+	}
 	ev.purge(e.o.KeepResolved, groups)
 
 	var change Change

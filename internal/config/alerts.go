@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crmguard/crmguard/internal/alert"
+	"github.com/crmguard/crmguard/internal/notify/webhook"
 )
 
 // Notifier types.
@@ -135,6 +136,13 @@ func (v *validator) notifier(p string, n Notifier) {
 		}
 		if n.Type == "alertmanager" {
 			v.positive(p+".resend", n.Resend, defaultResend)
+		}
+		if n.Template != "" {
+			if n.Type != "webhook" {
+				v.add(p+".template", "only a webhook's body is templated; remove it from this %s notifier", n.Type)
+			} else if err := webhook.CheckTemplate(n.Template, n.Headers); err != nil {
+				v.add(p+".template", "%v", err)
+			}
 		}
 	case "email":
 		if _, _, err := net.SplitHostPort(n.SMTP); err != nil {

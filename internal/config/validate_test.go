@@ -98,6 +98,8 @@ func TestValidate(t *testing.T) {
 				{Name: "ops", Type: "webhook", Timeout: Duration(time.Second)},
 				{Name: "ops", Type: "pager", Timeout: Duration(time.Second)},
 				{Name: "mail", Type: "email", SMTP: "smtp.example.com", StartTLS: "always", Username: "u", Timeout: Duration(time.Second)},
+				{Name: "hook", Type: "webhook", URL: "https://hooks.example.com/x", Template: `{"text": "{{.Summary}}"}`, Timeout: Duration(time.Second)},
+				{Name: "chat", Type: "slack", URL: "https://hooks.example.com/y", Template: `{}`, Timeout: Duration(time.Second)},
 			}
 			c.Alerts.Rules = []AlertRule{
 				{Name: "a", When: AlertCondition{Upstream: "sf", Class: "auth", RateOver: Duration(time.Minute), Above: "5"}, Severity: "warning"},
@@ -115,6 +117,8 @@ func TestValidate(t *testing.T) {
 			`notifiers[2].to: required for type email`,
 			`notifiers[2].starttls: unknown starttls mode "always"`,
 			`notifiers[2].password_env: required;`,
+			`notifiers[3].template: the template does not render JSON for a sample message`,
+			`notifiers[4].template: only a webhook's body is templated`,
 			`alerts.rules[0]: when: threshold "5": a share is from 0 to 1`,
 			`alerts.rules[1]: severity "page": want one of critical, warning, info`,
 			`alerts.rules[1].when.upstream: no upstream is named "hs"`,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -37,13 +38,6 @@ var funcs = template.FuncMap{
 	},
 }
 
-// parseTemplate parses src as a body template and tries it on a sample
-// message, so that a field that does not exist (.Alert instead of
-// .Alerts) or a helper called with the wrong arguments is reported when
-// the notifier is built rather than when the first alert fires. With
-// checkJSON it also requires the sample's body to be JSON: the sample's
-// summary holds a double quote and a newline, so a template that inserts
-// a string without {{json …}} is caught here.
 // text returns v as a string, so that upper and lower also take the
 // string types of notify (.Status is a notify.Status, which
 // text/template would not pass as a string).
@@ -54,6 +48,26 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
+// CheckTemplate reports what is wrong with a body template sent with
+// headers, as New would, for crmguard validate.
+func CheckTemplate(src string, headers map[string]string) error {
+	ct := "application/json"
+	for name, v := range headers {
+		if http.CanonicalHeaderKey(name) == "Content-Type" {
+			ct = v
+		}
+	}
+	_, err := parseTemplate(src, isJSON(ct))
+	return err
+}
+
+// parseTemplate parses src as a body template and tries it on a sample
+// message, so that a field that does not exist (.Alert instead of
+// .Alerts) or a helper called with the wrong arguments is reported when
+// the notifier is built rather than when the first alert fires. With
+// checkJSON it also requires the sample's body to be JSON: the sample's
+// summary holds a double quote and a newline, so a template that inserts
+// a string without {{json …}} is caught here.
 func parseTemplate(src string, checkJSON bool) (*template.Template, error) {
 	// missingkey=zero renders an absent label as "" rather than
 	// "<no value>", since which labels an alert has depends on its rule.
