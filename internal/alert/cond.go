@@ -100,7 +100,7 @@ type snapshot struct {
 	queueFound bool
 }
 
-// rowsSince returns the rollup rows of the minutes that overlap the
+// rollups returns the rollup rows of the minutes that overlap the
 // window ending now. The evaluation loads the widest window once.
 func (s *snapshot) rollups(window time.Duration) []rollup.Row {
 	from := s.now.Add(-window).Truncate(time.Minute)
@@ -407,7 +407,7 @@ type anomalyCond struct {
 }
 
 func (c *anomalyCond) window() time.Duration { return 0 }
-func (c *anomalyCond) kind() valueKind       { return countValue }
+func (c *anomalyCond) kind() valueKind       { return shareValue }
 
 func (c *anomalyCond) eval(ctx context.Context, s *snapshot) ([]sample, error) {
 	if s.scores == nil {

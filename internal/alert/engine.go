@@ -171,7 +171,14 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	for _, g := range groups {
 		if !slices.Contains(e.o.Notifiers, g.Notifier) {
 			g.Notified = nil // the notifier was removed from the configuration
+			continue
 		}
+		// An alert no longer in the group (its rule's group_by changed,
+		// or it is gone) is no longer the group's to report.
+		g.Notified = slices.DeleteFunc(g.Notified, func(id string) bool {
+			a := ev.byID[id]
+			return a == nil || a.deleted || a.Group != g.Group
+		})
 	}
 	ev.purge(e.o.KeepResolved, groups)
 

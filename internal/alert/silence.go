@@ -36,7 +36,10 @@ func CheckSilence(s Silence) error {
 		if !labelRE.MatchString(k) {
 			return fmt.Errorf("%w: matcher %q is not a label name", ErrSilence, k)
 		}
-		if strings.Trim(v, "*") == "" {
+		switch {
+		case v == "":
+			return fmt.Errorf("%w: matcher %s has no value; name the value to silence, e.g. %s=sf", ErrSilence, k, k)
+		case strings.Trim(v, "*") == "":
 			return fmt.Errorf("%w: matcher %s=%q matches every value; name the value to silence", ErrSilence, k, v)
 		}
 	}

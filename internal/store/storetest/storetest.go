@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"ConcurrentWriteBatch", testConcurrentWriteBatch},
 		{"Shapes", testShapes},
 		{"Outbox", func(t *testing.T, _ *store.DB) { testOutbox(t, open) }},
+		{"Alerts", func(t *testing.T, _ *store.DB) { testAlerts(t, open) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
