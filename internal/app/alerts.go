@@ -68,7 +68,6 @@ func (a *App) newAlerting(getenv func(string) string) (*alerting, error) {
 	d := notify.NewDispatcher(notify.DispatcherOptions{
 		Notifiers: notifiers, Log: a.Store, Logger: a.log.With("component", "notify"), Registerer: a.registry,
 	})
-	adminURL := "http://" + a.cfg.Admin.Listen
 	holder := make([]byte, 8)
 	_, _ = rand.Read(holder) // never fails
 	o := alert.Options{
@@ -77,9 +76,11 @@ func (a *App) newAlerting(getenv func(string) string) (*alerting, error) {
 		Every:        time.Duration(a.cfg.Alerts.EvaluateEvery),
 		KeepResolved: time.Duration(a.cfg.Alerts.KeepResolved),
 		Holder:       hex.EncodeToString(holder),
-		AlertURL:     func(id string) string { return adminURL + "/api/v1/alerts/" + id },
-		Logger:       a.log.With("component", "alerts"),
-		Registerer:   a.registry,
+		// The admin listener is bound after the engine is built; its
+		// address (a port of 0 picks one) is read when a message is made.
+		AlertURL:   func(id string) string { return "http://" + a.AdminAddr() + "/api/v1/alerts/" + id },
+		Logger:     a.log.With("component", "alerts"),
+		Registerer: a.registry,
 	}
 	if a.ecs != nil {
 		o.Observe = a.observeAlert

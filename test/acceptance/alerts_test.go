@@ -187,8 +187,8 @@ notifiers:
 
 	// Alertmanager holds it, through its own API.
 	got := amtest.Wait(t, am, "sf-auth-failures", func(as []amtest.Alert) bool { return len(as) == 1 })[0]
-	if got.Status.State != "active" || got.Labels["upstream"] != "sf" || got.Labels["severity"] != "critical" || got.GeneratorURL == "" {
-		t.Errorf("Alertmanager's alert %+v: want active, upstream sf, severity critical, with a link back", got)
+	if got.Status.State != "active" || got.Labels["upstream"] != "sf" || got.Labels["severity"] != "critical" || got.GeneratorURL != in.admin+"/api/v1/alerts/"+a.ID {
+		t.Errorf("Alertmanager's alert %+v: want active, upstream sf, severity critical, linking to %s", got, in.admin+"/api/v1/alerts/"+a.ID)
 	}
 
 	// Repeated once per repeat interval.
