@@ -41,6 +41,8 @@ Usage:
   crmguard check --metric M [-w RANGE] [-c RANGE]
                                    a Nagios/Icinga plugin over the admin API
   crmguard zabbix template|send    write a Zabbix template, or push figures once
+  crmguard report [--from T] [--to T] [--format html|md|csv|json] [--out FILE] (--config FILE | --store DSN)
+                                   write the report of a period
   crmguard version                 print the version
 
 Run 'crmguard COMMAND --help' for a command's options.
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = rulesCmd(args, stdout, stderr)
 	case "zabbix":
 		err = zabbixCmd(ctx, args, os.Getenv, stdout, stderr)
+	case "report":
+		err = reportCmd(ctx, args, os.Getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmguard", version)
 	case "help", "-h", "--help":

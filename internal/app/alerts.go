@@ -21,13 +21,16 @@ import (
 	"github.com/crmguard/crmguard/internal/notify/email"
 	"github.com/crmguard/crmguard/internal/notify/slack"
 	"github.com/crmguard/crmguard/internal/notify/webhook"
+	"github.com/crmguard/crmguard/internal/report"
 	"github.com/crmguard/crmguard/internal/rollup"
 )
 
-// alerting is the alert engine and the delivery of its notifications.
+// alerting is the alert engine and the delivery of its notifications,
+// and the scheduled reports that mail through the same notifiers.
 type alerting struct {
 	engine     *alert.Engine
 	dispatcher *notify.Dispatcher
+	reports    *report.Runner // nil without reports.dir
 }
 
 // newAlerting builds the rules, the notifiers and the engine. The
@@ -86,7 +89,11 @@ func (a *App) newAlerting(getenv func(string) string) (*alerting, error) {
 		o.Observe = a.observeAlert
 	}
 	e := alert.New(o)
-	return &alerting{engine: e, dispatcher: d}, nil
+	reports, err := a.newReports(notifiers)
+	if err != nil {
+		return nil, err
+	}
+	return &alerting{engine: e, dispatcher: d, reports: reports}, nil
 }
 
 // newNotifier builds one notifier from its configuration, reading its

@@ -327,6 +327,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.cfg.Integrations.Zabbix.Server != "" {
 		wg.Go(func() { a.pushZabbix(alertCtx) })
 	}
+	if r := a.alerting.reports; r != nil {
+		wg.Go(func() { r.Run(alertCtx) })
+	}
 	queueCtx, stopQueue := context.WithCancel(bg)
 	queueDone := make(chan struct{})
 	go func() { defer close(queueDone); a.runQueue(queueCtx) }()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/crmguard/crmguard/internal/admin"
@@ -10,7 +11,9 @@ import (
 	"github.com/crmguard/crmguard/internal/ecslog"
 	"github.com/crmguard/crmguard/internal/incident"
 	"github.com/crmguard/crmguard/internal/notify"
+	"github.com/crmguard/crmguard/internal/notify/email"
 	"github.com/crmguard/crmguard/internal/recorder"
+	"github.com/crmguard/crmguard/internal/report"
 	"github.com/crmguard/crmguard/internal/rollup"
 	"github.com/crmguard/crmguard/internal/store"
 	"github.com/crmguard/crmguard/internal/zabbix"
@@ -182,4 +185,47 @@ func (a *App) alertsAPI() admin.Alerts {
 		return a.Store
 	}
 	return ackLogged{a.Store, a}
+}
+
+// newReports builds the scheduled report runner; nil when reports.dir is
+// not set. Mail goes through the e-mail notifier reports.email names.
+func (a *App) newReports(notifiers map[string]notify.Notifier) (*report.Runner, error) {
+	rc := a.cfg.Reports
+	if rc.Dir == "" {
+		return nil, nil
+	}
+	o := report.Options{Dir: rc.Dir, Logger: a.log.With("component", "reports")}
+	for _, k := range rc.Schedule {
+		kind, err := report.ParseKind(k)
+		if err != nil {
+			return nil, fmt.Errorf("reports.schedule: %w", err)
+		}
+		o.Every = append(o.Every, kind)
+	}
+	for _, f := range rc.Formats {
+		format, err := report.ParseFormat(f)
+		if err != nil {
+			return nil, fmt.Errorf("reports.formats: %w", err)
+		}
+		o.Formats = append(o.Formats, format)
+	}
+	loc, err := time.LoadLocation(rc.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("reports.timezone: %w", err)
+	}
+	o.Location = loc
+	if rc.Email != "" {
+		mailer, ok := notifiers[rc.Email].(*email.Notifier)
+		if !ok {
+			return nil, fmt.Errorf("reports.email: %q is not an e-mail notifier", rc.Email)
+		}
+		o.Mail = func(ctx context.Context, subject, body string, files ...report.Attachment) error {
+			fs := make([]email.File, len(files))
+			for i, f := range files {
+				fs[i] = email.File{Name: f.Name, ContentType: f.ContentType, Data: f.Data}
+			}
+			return mailer.Send(ctx, subject, body, fs...)
+		}
+	}
+	return report.NewRunner(a.Store, o)
 }

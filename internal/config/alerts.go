@@ -92,6 +92,7 @@ func (v *validator) alerts(c *Config) {
 		}
 	}
 
+	v.reports(c)
 	z := c.Integrations.Zabbix
 	if z.Server != "" {
 		if _, _, err := net.SplitHostPort(z.Server); err != nil {
@@ -157,6 +158,43 @@ func (v *validator) notifier(p string, n Notifier) {
 		v.oneOf(p+".starttls", "starttls mode", n.StartTLS, []string{"required", "opportunistic", "none"})
 		if n.Username != "" {
 			v.envName(p+".password_env", n.PasswordEnv, "CRMGUARD_SMTP_PASSWORD")
+		}
+	}
+}
+
+// reports checks the scheduled reports.
+func (v *validator) reports(c *Config) {
+	r := c.Reports
+	if r.Dir == "" {
+		if len(r.Schedule) > 0 || r.Email != "" {
+			v.add("reports.dir", "required with schedule or email; name the directory reports are written to")
+		}
+		return
+	}
+	if len(r.Schedule) == 0 {
+		v.add("reports.schedule", "required with dir; list daily, weekly and/or monthly")
+	}
+	for i, k := range r.Schedule {
+		v.oneOf(fmt.Sprintf("reports.schedule[%d]", i), "report", k, []string{"daily", "weekly", "monthly"})
+	}
+	for i, f := range r.Formats {
+		v.oneOf(fmt.Sprintf("reports.formats[%d]", i), "format", f, []string{"html", "md", "csv", "json"})
+	}
+	if _, err := time.LoadLocation(r.Timezone); err != nil {
+		v.add("reports.timezone", "%q: want an IANA zone such as Europe/Berlin", r.Timezone)
+	}
+	if r.Email != "" {
+		found := false
+		for _, n := range c.Notifiers {
+			if n.Name == r.Email {
+				found = true
+				if n.Type != "email" {
+					v.add("reports.email", "notifier %q is of type %s; reports are mailed through a notifier of type email", r.Email, n.Type)
+				}
+			}
+		}
+		if !found {
+			v.add("reports.email", "no notifier is named %q; name a notifier of type email", r.Email)
 		}
 	}
 }

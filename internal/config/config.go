@@ -62,6 +62,34 @@ type Config struct {
 	// Integrations push crmguard's figures and events to monitoring
 	// tools: a Zabbix server, and an ECS log file for the ELK stack.
 	Integrations Integrations `yaml:"integrations"`
+
+	// Reports are written on a schedule into a directory, and optionally
+	// mailed. See docs/reports.md.
+	Reports Reports `yaml:"reports"`
+}
+
+// Reports configures scheduled reports; empty dir turns them off.
+type Reports struct {
+	// Dir is where reports are written, as
+	// crmguard-<kind>-<first day>.<format>; created if missing.
+	Dir string `yaml:"dir"`
+
+	// Schedule lists the reports written: daily, weekly (Monday to
+	// Sunday) and monthly, each for the period that just ended. Required
+	// with dir.
+	Schedule []string `yaml:"schedule,omitempty"`
+
+	// Formats lists the formats written for each report: html, md, csv,
+	// json. Empty, the default, writes html and md.
+	Formats []string `yaml:"formats,omitempty"`
+
+	// Timezone is the IANA zone whose days the reports cover. Default
+	// UTC.
+	Timezone string `yaml:"timezone"`
+
+	// Email names a notifier of type email that each report is mailed
+	// through, with the files attached. Empty mails nothing.
+	Email string `yaml:"email"`
 }
 
 // Alerts configures alert evaluation.

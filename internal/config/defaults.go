@@ -113,6 +113,10 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Notifiers {
 		c.Notifiers[i].applyDefaults()
 	}
+	setZero(&c.Reports.Timezone, "UTC")
+	if len(c.Reports.Formats) == 0 {
+		c.Reports.Formats = []string{"html", "md"}
+	}
 	setZero(&c.Integrations.Zabbix.Every, defaultZabbixEvery)
 	setZero(&c.Integrations.ECSLog.MaxSize, defaultECSLogSize)
 	setZero(&c.Integrations.ECSLog.MaxFiles, defaultECSLogFiles)

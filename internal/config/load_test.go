@@ -139,6 +139,8 @@ var validFixtures = []struct {
 			Zabbix: Zabbix{Server: "127.0.0.1:10051", Host: "crmguard-prod", Every: Duration(30 * time.Second)},
 			ECSLog: ECSLog{Path: "/var/log/crmguard/ecs.ndjson", MaxSize: 50 * MiB, MaxFiles: 3},
 		},
+		Reports: Reports{Dir: "/var/lib/crmguard/reports", Schedule: []string{"daily", "weekly", "monthly"},
+			Formats: []string{"html", "md", "csv", "json"}, Timezone: "Europe/Berlin", Email: "mail"},
 	}},
 	{"env", defaultsWith(func(c *Config) {
 		c.Listen = "127.0.0.1:9090"
@@ -161,7 +163,7 @@ var invalidFixtures = []struct {
 	want []string
 }{
 	{"unknown_key", []string{
-		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, queue, upstreams, alerts, notifiers, integrations)`,
+		`unknown_key.yaml:1:1: unknown key "lisen" (did you mean "listen"?; known keys: listen, admin, store, client_header, recording, retention, incidents, log, queue, upstreams, alerts, notifiers, integrations, reports)`,
 	}},
 	{"unknown_nested_key", []string{
 		`unknown_nested_key.yaml:7:5: upstreams[0]: unknown key "dialet" (did you mean "dialect"?; known keys: name, url, dialect, timeout, client_header, failover, retry, breaker, quota, queue, credentials, contract, normalize, versions)`,

@@ -108,6 +108,7 @@ func TestValidate(t *testing.T) {
 			}
 			c.Alerts.Maintenance = []Maintenance{{Name: "w", Days: []string{"someday"}, From: "22:00", To: "23:00"}}
 			c.Integrations.Zabbix.Server = "zabbix"
+			c.Reports = Reports{Dir: "/tmp/r", Schedule: []string{"hourly"}, Formats: []string{"pdf"}, Timezone: "Mars/Olympus", Email: "hook"}
 		}, []string{
 			`notifiers[0].url: required for type webhook`,
 			`notifiers[1].type: unknown notifier type "pager"`,
@@ -126,6 +127,10 @@ func TestValidate(t *testing.T) {
 			`alerts.rules[2]: when: breaker and queue are separate conditions`,
 			`alerts.rules[2].name: duplicate rule name "a" (also alerts.rules[0])`,
 			`alerts.maintenance[0]: days: "someday" is not mon`,
+			`reports.schedule[0]: unknown report "hourly"`,
+			`reports.formats[0]: unknown format "pdf"`,
+			`reports.timezone: "Mars/Olympus": want an IANA zone`,
+			`reports.email: notifier "hook" is of type webhook`,
 			`integrations.zabbix.server: invalid address "zabbix"`,
 			`integrations.zabbix.host: required with server`,
 		}},
