@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 		Logger:         a.log.With("component", "recorder"),
 		Registerer:     a.registry,
 	})
-	a.janitor = janitor.New(a.Store, janitor.Options{
+	a.janitor = janitor.New(a.incidentStore(), janitor.Options{
 		CallAge:      time.Duration(cfg.Retention.Calls),
 		RollupAge:    time.Duration(cfg.Retention.Rollups),
 		ResolveAfter: time.Duration(cfg.Incidents.ResolveAfter),
@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (a *App, err err
 	}
 	adminHandler := admin.New(admin.Options{
 		Token:     token,
-		Store:     a.Store,
+		Store:     a.incidentStore(),
 		Gatherer:  a.registry,
 		Ready:     a.Store.Ping,
 		Upstreams: a.upstreamStatus,

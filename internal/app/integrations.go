@@ -10,6 +10,7 @@ import (
 	"github.com/crmguard/crmguard/internal/alert"
 	"github.com/crmguard/crmguard/internal/ecslog"
 	"github.com/crmguard/crmguard/internal/incident"
+	"github.com/crmguard/crmguard/internal/janitor"
 	"github.com/crmguard/crmguard/internal/notify"
 	"github.com/crmguard/crmguard/internal/notify/email"
 	"github.com/crmguard/crmguard/internal/recorder"
@@ -228,4 +229,49 @@ func (a *App) newReports(notifiers map[string]notify.Notifier) (*report.Runner, 
 		}
 	}
 	return report.NewRunner(a.Store, o)
+}
+
+// incidentStore is the store as the janitor and the admin API resolve
+// incidents through it: with an ECS log, resolutions are logged.
+func (a *App) incidentStore() interface {
+	janitor.Store
+	admin.Store
+} {
+	if a.ecs == nil {
+		return a.Store
+	}
+	return incidentsLogged{a.Store, a}
+}
+
+// incidentsLogged writes incidents resolved by the janitor or through the
+// admin API to the ECS log.
+type incidentsLogged struct {
+	*store.DB
+	a *App
+}
+
+func (l incidentsLogged) ResolveQuiet(ctx context.Context, quietSince, at time.Time) ([]string, error) {
+	fps, err := l.DB.ResolveQuiet(ctx, quietSince, at)
+	for _, fp := range fps {
+		l.logResolved(ctx, fp)
+	}
+	return fps, err
+}
+
+func (l incidentsLogged) ResolveIncident(ctx context.Context, fp string, at time.Time) error {
+	if err := l.DB.ResolveIncident(ctx, fp, at); err != nil {
+		return err
+	}
+	l.logResolved(ctx, fp)
+	return nil
+}
+
+func (l incidentsLogged) logResolved(ctx context.Context, fp string) {
+	in, err := l.DB.GetIncident(ctx, fp)
+	if err == nil {
+		err = l.a.ecs.Write(ecslog.Incident(in, ecslog.ActionIncidentResolved))
+	}
+	if err != nil {
+		l.a.logECSError(err)
+	}
 }

@@ -12,7 +12,9 @@ import (
 // Store is what the janitor needs from the store.
 type Store interface {
 	Purge(ctx context.Context, callsBefore, rollupsBefore time.Time) (calls, rollups int64, err error)
-	ResolveQuiet(ctx context.Context, quietSince, at time.Time) (int64, error)
+	// ResolveQuiet resolves the open incidents last seen before
+	// quietSince and returns their fingerprints.
+	ResolveQuiet(ctx context.Context, quietSince, at time.Time) ([]string, error)
 }
 
 // Queue is what the janitor needs from the write queue's storage.
@@ -84,11 +86,11 @@ func (j *Janitor) Sweep(ctx context.Context, now time.Time) {
 			j.opts.Logger.Info("purged finished queue entries", "entries", n)
 		}
 	}
-	n, err := j.s.ResolveQuiet(ctx, now.Add(-j.opts.ResolveAfter), now)
+	fps, err := j.s.ResolveQuiet(ctx, now.Add(-j.opts.ResolveAfter), now)
 	switch {
 	case err != nil && ctx.Err() == nil:
 		j.opts.Logger.Error("resolving quiet incidents failed", "err", err)
-	case n > 0:
-		j.opts.Logger.Info("resolved quiet incidents", "incidents", n, "quiet_for", j.opts.ResolveAfter)
+	case len(fps) > 0:
+		j.opts.Logger.Info("resolved quiet incidents", "incidents", len(fps), "quiet_for", j.opts.ResolveAfter)
 	}
 }

@@ -20,9 +20,9 @@ func (f *fakeStore) Purge(_ context.Context, c, r time.Time) (int64, int64, erro
 	return 0, 0, nil
 }
 
-func (f *fakeStore) ResolveQuiet(_ context.Context, q, _ time.Time) (int64, error) {
+func (f *fakeStore) ResolveQuiet(_ context.Context, q, _ time.Time) ([]string, error) {
 	f.quietSince = q
-	return 0, nil
+	return nil, nil
 }
 
 func TestJanitor_SweepCutoffs(t *testing.T) {

@@ -162,17 +162,20 @@ func (db *DB) ResolveIncident(ctx context.Context, fp string, at time.Time) erro
 }
 
 // ResolveQuiet resolves, at the given time, every open incident last seen
-// before quietSince, and returns how many it resolved.
-func (db *DB) ResolveQuiet(ctx context.Context, quietSince, at time.Time) (int64, error) {
-	res, err := db.write.ExecContext(ctx, `UPDATE incidents
+// before quietSince, and returns the fingerprints it resolved.
+func (db *DB) ResolveQuiet(ctx context.Context, quietSince, at time.Time) ([]string, error) {
+	rows, err := db.write.QueryContext(ctx, `UPDATE incidents
 		SET state = 'resolved', resolved_at_us = $1
-		WHERE state = 'open' AND last_seen_us < $2`, micros(at), micros(quietSince))
+		WHERE state = 'open' AND last_seen_us < $2 RETURNING fingerprint`, micros(at), micros(quietSince))
 	if err != nil {
-		return 0, fmt.Errorf("resolving incidents quiet since %s: %w", quietSince.Format(time.RFC3339), err)
+		return nil, fmt.Errorf("resolving incidents quiet since %s: %w", quietSince.Format(time.RFC3339), err)
 	}
-	n, err := res.RowsAffected()
+	fps, err := collect(rows, func(s scanner) (string, error) {
+		var fp string
+		return fp, s.Scan(&fp)
+	})
 	if err != nil {
-		return 0, fmt.Errorf("resolving incidents quiet since %s: %w", quietSince.Format(time.RFC3339), err)
+		return nil, fmt.Errorf("resolving incidents quiet since %s: %w", quietSince.Format(time.RFC3339), err)
 	}
-	return n, nil
+	return fps, nil
 }

@@ -128,9 +128,21 @@ integrations:
 
 	// ECS: a line per call, and the incident the failures opened.
 	waitFor(t, "the ECS log lines", func() bool {
-		calls, opened := ecsLines(t, ecsPath)
+		calls, opened, _ := ecsLines(t, ecsPath)
 		return calls == 25 && opened == 1
 	})
+	// Resolving the incident through the admin API is logged too.
+	var incs struct{ Incidents []struct{ Fingerprint string } }
+	in.api(t, "GET", "/api/v1/incidents?state=open", &incs)
+	if len(incs.Incidents) != 1 {
+		t.Fatalf("%d open incidents; want the auth one", len(incs.Incidents))
+	}
+	if code := in.post(t, "/api/v1/incidents/"+incs.Incidents[0].Fingerprint+"/resolve", "", nil); code/100 != 2 {
+		t.Fatalf("resolving the incident: status %d", code)
+	}
+	if _, _, resolved := ecsLines(t, ecsPath); resolved != 1 {
+		t.Errorf("%d incident-resolved lines in the ECS log; want 1", resolved)
+	}
 
 	// Prometheus holds the calls, alerts, queue, incident and breaker
 	// series.
@@ -182,11 +194,12 @@ integrations:
 	})
 }
 
-// ecsLines counts the call lines and incident-opened lines of the ECS log.
-func ecsLines(t *testing.T, path string) (calls, opened int) {
+// ecsLines counts the call, incident-opened and incident-resolved lines
+// of the ECS log.
+func ecsLines(t *testing.T, path string) (calls, opened, resolved int) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -203,9 +216,11 @@ func ecsLines(t *testing.T, path string) (calls, opened int) {
 			calls++
 		case "incident-opened":
 			opened++
+		case "incident-resolved":
+			resolved++
 		}
 	}
-	return calls, opened
+	return calls, opened, resolved
 }
 
 // startPrometheus runs Debian's prometheus on a free loopback port,

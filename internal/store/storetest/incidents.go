@@ -191,12 +191,12 @@ func testResolveQuiet(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 
-	n, err := db.ResolveQuiet(t.Context(), quietSince, at)
+	fps, err := db.ResolveQuiet(t.Context(), quietSince, at)
 	if err != nil {
 		t.Fatalf("ResolveQuiet: %v", err)
 	}
-	if n != 1 {
-		t.Errorf("ResolveQuiet resolved %d; want 1", n)
+	if len(fps) != 1 || fps[0] != "quiet" {
+		t.Errorf("ResolveQuiet resolved %q; want only quiet", fps)
 	}
 	tests := []struct {
 		fp         string
@@ -216,7 +216,7 @@ func testResolveQuiet(t *testing.T, db *store.DB) {
 			}
 		})
 	}
-	if n, err := db.ResolveQuiet(t.Context(), quietSince, at); err != nil || n != 0 {
-		t.Errorf("second ResolveQuiet = %d, %v; want 0, nil", n, err)
+	if fps, err := db.ResolveQuiet(t.Context(), quietSince, at); err != nil || len(fps) != 0 {
+		t.Errorf("second ResolveQuiet = %q, %v; want none, nil", fps, err)
 	}
 }
