@@ -133,13 +133,8 @@ func toStatsJSON(s rollup.Stats) statsJSON {
 			LatencyMS: latencyJSON{P50: ms(u.P50), P95: ms(u.P95), P99: ms(u.P99), Max: ms(u.Max), Mean: ms(u.Mean)}}
 		for c, n := range u.Classes {
 			j.Classes[c.String()] = n
-			if c.Failed() {
-				j.Failed += n
-			}
 		}
-		if u.Calls > 0 {
-			j.ErrorRate = float64(j.Failed) / float64(u.Calls)
-		}
+		j.Failed, j.ErrorRate = u.Failed(), u.ErrorRate()
 		out.Upstreams = append(out.Upstreams, j)
 	}
 	return out

@@ -154,17 +154,8 @@ func (a *App) figures(ctx context.Context, window time.Duration) (zabbix.Figures
 	var f zabbix.Figures
 	for _, u := range (alertSource{a}).Upstreams() {
 		s := stats[u.Name]
-		uf := zabbix.UpstreamFigures{Name: u.Name, Calls: s.Calls, P95: s.P95, BreakerOpen: u.OpenEndpoints > 0}
-		if s.Calls > 0 {
-			var failed int64
-			for c, n := range s.Classes {
-				if c.Failed() {
-					failed += n
-				}
-			}
-			uf.ErrorRate = float64(failed) / float64(s.Calls)
-		}
-		f.Upstreams = append(f.Upstreams, uf)
+		f.Upstreams = append(f.Upstreams, zabbix.UpstreamFigures{Name: u.Name, Calls: s.Calls, ErrorRate: s.ErrorRate(),
+			P95: s.P95, BreakerOpen: u.OpenEndpoints > 0})
 	}
 	q, err := a.Store.QueueStats(ctx, now)
 	if err != nil {

@@ -191,13 +191,8 @@ func ratio(a, b int64) float64 {
 func newScope(st rollup.UpstreamStats, cur, prev []rollup.Row) Scope {
 	s := Scope{Calls: st.Calls, Classes: []ClassCount{}, Latency: Latency{
 		P50: ms(st.P50), P95: ms(st.P95), P99: ms(st.P99), Max: ms(st.Max), Mean: ms(st.Mean)}}
-	for c, n := range st.Classes {
-		if c.Failed() {
-			s.Failed += n
-		} else {
-			s.OK += n
-		}
-	}
+	s.Failed = st.Failed()
+	s.OK = st.Calls - s.Failed
 	s.SuccessRatio = ratio(s.OK, s.Calls)
 	now, before := count(cur), count(prev)
 	s.ActiveMinutes, s.GoodMinutes = now.active, now.good

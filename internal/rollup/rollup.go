@@ -102,3 +102,23 @@ func Summarize(since, until time.Time, rows []Row) Stats {
 	sort.Slice(st.Upstreams, func(i, j int) bool { return st.Upstreams[i].Upstream < st.Upstreams[j].Upstream })
 	return st
 }
+
+// Failed counts the upstream's failed calls (fault.Class.Failed).
+func (s UpstreamStats) Failed() int64 {
+	var n int64
+	for c, k := range s.Classes {
+		if c.Failed() {
+			n += k
+		}
+	}
+	return n
+}
+
+// ErrorRate is the share of the upstream's calls that failed; 0 without
+// calls.
+func (s UpstreamStats) ErrorRate() float64 {
+	if s.Calls == 0 {
+		return 0
+	}
+	return float64(s.Failed()) / float64(s.Calls)
+}

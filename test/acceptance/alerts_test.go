@@ -102,30 +102,6 @@ notifiers:
 `, crmSrv.URL, forDur, repeat, hook.srv.URL, chat.srv.URL, relay.Addr, smtptest.User, caFile, am)
 	in := startEnv(t, yaml, map[string]string{"SMTP_PASSWORD": smtptest.Password})
 
-	get := democrm.SampleRequests("salesforce")[1] // query contacts
-	call := func(n int) {
-		t.Helper()
-		for range n {
-			req, _ := http.NewRequest(get.Method, in.gateway+"/sf"+strings.TrimPrefix(get.Path, "/salesforce"), nil)
-			req.Header = get.Header.Clone()
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}
-	authFailures := func(n int) {
-		t.Helper()
-		if err := crm.Inject(democrm.FaultSpec{Kind: democrm.SessionExpired, Dialect: "salesforce"}, n); err != nil {
-			t.Fatal(err)
-		}
-		call(n)
-		if crm.Pending() != 0 {
-			t.Fatalf("%d injected faults were not used", crm.Pending())
-		}
-	}
 	mails := func() int { d, _ := relay.Got(); return len(d) }
 	counts := func() (int, int, int) {
 		h, _ := hook.got()
@@ -134,7 +110,7 @@ notifiers:
 	}
 
 	// Good traffic alone: nothing fires.
-	call(40)
+	in.queryContacts(t, 40)
 	in.sync(t)
 	time.Sleep(500 * time.Millisecond)
 	if h, c, m := counts(); h+c+m != 0 {
@@ -143,7 +119,7 @@ notifiers:
 
 	// 10 auth failures of 50 calls: 20% > 5%. Pending first, firing
 	// after for.
-	authFailures(10)
+	in.authFailures(t, crm, 10)
 	in.sync(t)
 	a := waitAlert(t, in, func(a alertView) bool { return a.State == "firing" })
 	if a.FiredAt == nil || a.FiredAt.Sub(a.ActiveSince) < forDur {
@@ -223,7 +199,7 @@ notifiers:
 	}
 
 	// Resolved by good traffic: 10 of 450 is 2.2%.
-	call(400)
+	in.queryContacts(t, 400)
 	in.sync(t)
 	waitAlert(t, in, func(a alertView) bool { return a.State == "resolved" })
 	waitFor(t, "a resolved notification to each notifier", func() bool { h, c, m := counts(); return h > h2 && c > c2 && m > m2 })
@@ -242,7 +218,7 @@ notifiers:
 		t.Fatalf("silence: status %d", code)
 	}
 	h3, c3, m3 := counts()
-	authFailures(40) // 50 of 490: 10%
+	in.authFailures(t, crm, 40) // 50 of 490: 10%
 	in.sync(t)
 	again := waitAlert(t, in, func(a alertView) bool { return a.State == "firing" })
 	if !again.Silenced || again.Acknowledged != nil {
@@ -375,4 +351,34 @@ func hasEvent(es []eventView, kind, by, detail string) bool {
 		}
 	}
 	return false
+}
+
+// queryContacts sends n Salesforce contact queries through the gateway's
+// upstream sf, reading every answer to its end.
+func (in *instance) queryContacts(t *testing.T, n int) {
+	t.Helper()
+	get := democrm.SampleRequests("salesforce")[1] // query contacts
+	for range n {
+		req, _ := http.NewRequest(get.Method, in.gateway+"/sf"+strings.TrimPrefix(get.Path, "/salesforce"), nil)
+		req.Header = get.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// authFailures makes the sample CRM answer the next n queries with an
+// expired session, sends them, and checks every fault was used.
+func (in *instance) authFailures(t *testing.T, crm *democrm.Server, n int) {
+	t.Helper()
+	if err := crm.Inject(democrm.FaultSpec{Kind: democrm.SessionExpired, Dialect: "salesforce"}, n); err != nil {
+		t.Fatal(err)
+	}
+	in.queryContacts(t, n)
+	if crm.Pending() != 0 {
+		t.Fatalf("%d injected faults were not used", crm.Pending())
+	}
 }

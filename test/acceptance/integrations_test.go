@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -86,24 +85,8 @@ integrations:
 		return ok && v == 0
 	})
 
-	get := democrm.SampleRequests("salesforce")[1]
-	call := func(n int) {
-		for range n {
-			req, _ := http.NewRequest(get.Method, in.gateway+"/sf"+strings.TrimPrefix(get.Path, "/salesforce"), nil)
-			req.Header = get.Header.Clone()
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}
-	call(20)
-	if err := crm.Inject(democrm.FaultSpec{Kind: democrm.SessionExpired, Dialect: "salesforce"}, 5); err != nil {
-		t.Fatal(err)
-	}
-	call(5)
+	in.queryContacts(t, 20)
+	in.authFailures(t, crm, 5)
 	in.sync(t)
 
 	// Zabbix: the figures arrive, processed.
@@ -131,18 +114,6 @@ integrations:
 		calls, opened, _ := ecsLines(t, ecsPath)
 		return calls == 25 && opened == 1
 	})
-	// Resolving the incident through the admin API is logged too.
-	var incs struct{ Incidents []struct{ Fingerprint string } }
-	in.api(t, "GET", "/api/v1/incidents?state=open", &incs)
-	if len(incs.Incidents) != 1 {
-		t.Fatalf("%d open incidents; want the auth one", len(incs.Incidents))
-	}
-	if code := in.post(t, "/api/v1/incidents/"+incs.Incidents[0].Fingerprint+"/resolve", "", nil); code/100 != 2 {
-		t.Fatalf("resolving the incident: status %d", code)
-	}
-	if _, _, resolved := ecsLines(t, ecsPath); resolved != 1 {
-		t.Errorf("%d incident-resolved lines in the ECS log; want 1", resolved)
-	}
 
 	// Prometheus holds the calls, alerts, queue, incident and breaker
 	// series.
@@ -192,6 +163,22 @@ integrations:
 		}
 		return false
 	})
+
+	// Resolving the incident through the admin API is logged too (last,
+	// since Prometheus checks the open incident above).
+	var incs struct {
+		Incidents []struct{ Fingerprint string }
+	}
+	in.api(t, "GET", "/api/v1/incidents?state=open", &incs)
+	if len(incs.Incidents) != 1 {
+		t.Fatalf("%d open incidents; want the auth one", len(incs.Incidents))
+	}
+	if code := in.post(t, "/api/v1/incidents/"+incs.Incidents[0].Fingerprint+"/resolve", "", nil); code/100 != 2 {
+		t.Fatalf("resolving the incident: status %d", code)
+	}
+	if _, _, resolved := ecsLines(t, ecsPath); resolved != 1 {
+		t.Errorf("%d incident-resolved lines in the ECS log; want 1", resolved)
+	}
 }
 
 // ecsLines counts the call, incident-opened and incident-resolved lines

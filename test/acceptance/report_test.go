@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image/png"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,29 +39,9 @@ upstreams:
 `)
 	from := time.Now().UTC().Truncate(time.Second)
 
-	get := democrm.SampleRequests("salesforce")[1] // query contacts
-	call := func(n int) {
-		t.Helper()
-		for range n {
-			req, _ := http.NewRequest(get.Method, in.gateway+"/sf"+strings.TrimPrefix(get.Path, "/salesforce"), nil)
-			req.Header = get.Header.Clone()
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}
 	const good, auth = 30, 7
-	call(good)
-	if err := crm.Inject(democrm.FaultSpec{Kind: democrm.SessionExpired, Dialect: "salesforce"}, auth); err != nil {
-		t.Fatal(err)
-	}
-	call(auth)
-	if crm.Pending() != 0 {
-		t.Fatalf("%d injected faults were not used", crm.Pending())
-	}
+	in.queryContacts(t, good)
+	in.authFailures(t, crm, auth)
 	in.sync(t)
 	to := time.Now().UTC().Add(time.Minute)
 
